@@ -1,0 +1,1 @@
+"""Relational storage: SQLAlchemy 2 models, sessions and Alembic migrations."""

@@ -1,0 +1,140 @@
+"""The standard checklist (典型资料清单): document types, business types, steps.
+
+Loaded from ``config/checklists.yaml``; a deployment tunes it without code.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dms.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class DocumentType:
+    code: str
+    name: str
+    en: str
+    step: str
+    content: str = ""
+    conditional: str = ""
+    expires: bool = False
+
+
+@dataclass(frozen=True)
+class BusinessStep:
+    code: str
+    name: str
+    order: int
+
+
+@dataclass(frozen=True)
+class BusinessType:
+    code: str
+    name: str
+    required: tuple[str, ...]
+    time_limits: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    digitise_and_send_hours: int = 48
+    transfer_to_archive_room_days: int = 7
+    urge_every_hours: int = 24
+    warning_share_of_time_limit: float = 0.8
+    contract_expiry_warning_days: int = 90
+
+
+@dataclass(frozen=True)
+class Checklist:
+    document_types: dict[str, DocumentType]
+    steps: dict[str, BusinessStep]
+    business_types: dict[str, BusinessType]
+    deadlines: Deadlines
+    conditional_on_agent: str = "SQWTS"
+
+    def required_for(
+        self, business_type: str, steps_done: set[str] | None = None, *, agent: bool = False
+    ) -> list[str]:
+        """Document codes required by a business type, optionally only for the
+        steps completed so far (completeness gates only what could exist yet)."""
+        bt = self.business_type(business_type)
+        codes = [
+            c for c in bt.required
+            if steps_done is None or self.document_types[c].step in steps_done
+        ]
+        if agent and self.conditional_on_agent in self.document_types:
+            if steps_done is None or self.document_types[self.conditional_on_agent].step in steps_done:
+                codes.append(self.conditional_on_agent)
+        return codes
+
+    def missing(
+        self, business_type: str, present: set[str], steps_done: set[str] | None = None,
+        *, agent: bool = False,
+    ) -> list[str]:
+        return [c for c in self.required_for(business_type, steps_done, agent=agent)
+                if c not in present]
+
+    def business_type(self, code: str) -> BusinessType:
+        try:
+            return self.business_types[code]
+        except KeyError:
+            raise ConfigError(f"unknown business type {code!r}",
+                              hint=f"known: {', '.join(self.business_types)}") from None
+
+    def document_type(self, code: str) -> DocumentType:
+        try:
+            return self.document_types[code]
+        except KeyError:
+            raise ConfigError(f"unknown document type {code!r}",
+                              hint=f"known: {', '.join(self.document_types)}") from None
+
+    def step_names(self) -> list[str]:
+        return [s.code for s in sorted(self.steps.values(), key=lambda s: s.order)]
+
+
+def parse_checklist(data: dict[str, Any]) -> Checklist:
+    try:
+        doc_types = {
+            code: DocumentType(code=code, name=v["name"], en=v.get("en", ""), step=v["step"],
+                               content=v.get("content", ""), conditional=v.get("conditional", ""),
+                               expires=bool(v.get("expires", False)))
+            for code, v in data["document_types"].items()
+        }
+        steps = {s["code"]: BusinessStep(code=s["code"], name=s["name"], order=i)
+                 for i, s in enumerate(data["business_steps"])}
+        business_types = {
+            code: BusinessType(code=code, name=v["name"], required=tuple(v["required"]),
+                               time_limits=dict(v.get("time_limits") or {}))
+            for code, v in data["business_types"].items()
+        }
+        deadlines = Deadlines(**(data.get("deadlines") or {}))
+    except (KeyError, TypeError) as exc:
+        raise ConfigError(f"checklist is malformed: {exc!r}") from exc
+    for bt in business_types.values():
+        for c in bt.required:
+            if c not in doc_types:
+                raise ConfigError(f"business type {bt.code} requires unknown document type {c}")
+        for s in bt.time_limits:
+            if s not in steps:
+                raise ConfigError(f"business type {bt.code} has a time limit for unknown step {s}")
+    for dt in doc_types.values():
+        if dt.step not in steps:
+            raise ConfigError(f"document type {dt.code} belongs to unknown step {dt.step}")
+    return Checklist(doc_types, steps, business_types, deadlines)
+
+
+def load_checklist(path: Path) -> Checklist:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"checklist file not found: {path}",
+                          hint="set DMS_CONFIG_DIR to a folder holding checklists.yaml") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"checklist {path} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"checklist {path} must be a mapping")
+    return parse_checklist(data)

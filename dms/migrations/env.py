@@ -1,0 +1,33 @@
+"""Alembic environment: the URL comes from the Settings object, not from alembic.ini."""
+from __future__ import annotations
+
+from alembic import context
+
+from dms.db import audit  # noqa: F401  (registers append-only guard)
+from dms.db.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_online() -> None:
+    connectable = config.attributes.get("connection")
+    if connectable is not None:
+        _run(connectable)
+        return
+    from dms.db.session import make_engine
+
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+    with engine.connect() as conn:
+        _run(conn)
+    engine.dispose()
+
+
+def _run(connection: object) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata,
+                      render_as_batch=True, compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations_online()

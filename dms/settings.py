@@ -1,0 +1,103 @@
+"""One typed settings object, read from ``DMS_*`` environment variables once.
+
+The defaults describe the embedded mode: everything under ``DMS_DATA_DIR``
+(SQLite, a local object-store folder, a tantivy index, a SQLite Celery broker).
+Scale-out sets the URLs of PostgreSQL, S3/MinIO, Elasticsearch and Redis.
+The object is passed explicitly to ``create_app(settings)`` and to Celery;
+nothing else in the code base reads the environment.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_DIR = PROJECT_ROOT / "config"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DMS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- where things live -------------------------------------------------
+    data_dir: Path = Field(Path("var"), description="Root of all embedded-mode state.")
+    config_dir: Path = Field(DEFAULT_CONFIG_DIR, description="checklists.yaml, logging.yaml")
+    database_url: str = Field("", description="SQLAlchemy URL; default SQLite in data_dir.")
+
+    # --- object store --------------------------------------------------------
+    object_store: Literal["local", "s3"] = "local"
+    object_store_path: Path | None = None  # default data_dir/objects
+    s3_endpoint_url: str = ""  # e.g. http://minio:9000 ; empty = AWS
+    s3_bucket: str = "dms"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_region: str = "us-east-1"
+    s3_multipart_threshold_mb: int = 16
+
+    # --- search --------------------------------------------------------------
+    search_backend: Literal["tantivy", "elasticsearch"] = "tantivy"
+    search_index_path: Path | None = None  # default data_dir/index
+    es_url: str = ""
+    es_index: str = "dms-pages"
+
+    # --- queue ---------------------------------------------------------------
+    broker_url: str = Field("", description="Celery broker; default SQLite file in data_dir.")
+    task_always_eager: bool = False  # only for debugging; tests use real workers
+    worker_concurrency: int = 0  # 0 = one process per core
+
+    # --- OCR -----------------------------------------------------------------
+    ocr_languages: str = "chi_sim+chi_tra+eng"
+    ocr_dpi: int = 300
+    ocr_page_timeout_s: int = 180
+    ocr_low_confidence: float = 60.0
+    ocr_max_pages: int = 2000
+    ocr_max_pixels: int = 200_000_000
+    ocr_max_retries: int = 3
+
+    # --- web -----------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: str = "dev-only-change-me"
+    default_locale: Literal["zh_CN", "en"] = "zh_CN"
+    station_token: str = ""  # shared token for scanner stations' upload API
+
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _fill_derived(self) -> Settings:
+        self.data_dir = self.data_dir.expanduser().resolve()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'dms.sqlite'}"
+        if self.object_store_path is None:
+            self.object_store_path = self.data_dir / "objects"
+        if self.search_index_path is None:
+            self.search_index_path = self.data_dir / "index"
+        if not self.broker_url:
+            self.broker_url = f"sqla+sqlite:///{self.data_dir / 'broker.sqlite'}"
+        return self
+
+    @property
+    def checklist_path(self) -> Path:
+        return self.config_dir / "checklists.yaml"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.data_dir / "quarantine"
+
+    @property
+    def work_dir(self) -> Path:
+        """Scratch space for OCR steps and ingest staging."""
+        return self.data_dir / "work"
+
+    def ensure_dirs(self) -> None:
+        for d in (self.data_dir, self.quarantine_dir, self.work_dir):
+            d.mkdir(parents=True, exist_ok=True)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment (and ``.env``) once; overrides win (used by tests)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

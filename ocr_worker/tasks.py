@@ -1,0 +1,82 @@
+"""Celery tasks: thin adapters around ``dms.services.ocr_flow``.
+
+Tasks take IDs, are idempotent, ack late, and translate errors in one place:
+an ``OcrError`` that can be retried is retried with exponential backoff; the
+last attempt records the failure on the page instead of losing the document.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Celery, Task, current_app, shared_task
+
+from dms.errors import OcrError
+from dms.services import ocr_flow
+from ocr_worker.celery_app import services_for
+
+log = logging.getLogger(__name__)
+
+
+class CeleryDispatcher:
+    """The production Dispatcher: sends tasks by name through the configured broker."""
+
+    def __init__(self, app: Celery) -> None:
+        self.app = app
+
+    def ocr_document(self, document_id: int) -> None:
+        self.app.send_task("dms.ocr_document", args=[document_id])
+
+    def ocr_page(self, page_id: int) -> None:
+        self.app.send_task("dms.ocr_page", args=[page_id])
+
+    def finalize_document(self, document_id: int) -> None:
+        self.app.send_task("dms.finalize_document", args=[document_id])
+
+
+def _ctx(task: Task) -> tuple[Any, CeleryDispatcher]:
+    app = task.app if task.app is not None else current_app
+    return services_for(app), CeleryDispatcher(app)
+
+
+@shared_task(bind=True, name="dms.ocr_document", max_retries=5, acks_late=True)
+def ocr_document(self: Task, document_id: int) -> None:
+    services, dispatcher = _ctx(self)
+    try:
+        ocr_flow.prepare_document(services, document_id, dispatcher)
+    except OcrError as exc:
+        if not exc.retryable:
+            raise
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+
+
+@shared_task(bind=True, name="dms.ocr_page", acks_late=True)
+def ocr_page(self: Task, page_id: int) -> None:
+    services, dispatcher = _ctx(self)
+    max_retries = services.settings.ocr_max_retries
+    final = self.request.retries >= max_retries
+    try:
+        ocr_flow.ocr_page(services, page_id, dispatcher, final_attempt=final)
+    except OcrError as exc:
+        log.warning("page %s: %s (attempt %s)", page_id, exc, self.request.retries + 1)
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries),
+                         max_retries=max_retries) from exc
+
+
+@shared_task(bind=True, name="dms.finalize_document", max_retries=5, acks_late=True)
+def finalize_document(self: Task, document_id: int) -> None:
+    services, _ = _ctx(self)
+    try:
+        ocr_flow.finalize_document(services, document_id)
+    except OcrError as exc:
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+
+
+@shared_task(bind=True, name="dms.requeue_stalled", acks_late=True)
+def requeue_stalled(self: Task) -> int:
+    services, dispatcher = _ctx(self)
+    return ocr_flow.requeue_stalled(services, dispatcher)
+
+
+def _backoff(retries: int) -> int:
+    return int(min(300, 5 * 2 ** retries))
