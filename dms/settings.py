@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     station_token: str = ""  # shared token for scanner stations' upload API
 
     log_level: str = "INFO"
+    log_config: Path | None = None  # a logging dictConfig YAML, e.g. config/logging.yaml
 
     @model_validator(mode="after")
     def _fill_derived(self) -> Settings:

@@ -1,0 +1,262 @@
+"""The ``dms`` command. Errors are translated into messages and exit codes here only."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dms.errors import DmsError
+from dms.services.container import Services, build_services
+from dms.services.dispatch import Dispatcher
+from dms.settings import Settings, load_settings
+
+
+@dataclass
+class CliContext:
+    settings: Settings
+    _services: Services | None = None
+    _dispatcher: Dispatcher | None = None
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            self._services = build_services(self.settings)
+        return self._services
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        if self._dispatcher is None:
+            from ocr_worker.celery_app import make_celery
+            from ocr_worker.tasks import CeleryDispatcher
+
+            self._dispatcher = CeleryDispatcher(make_celery(self.settings))
+        return self._dispatcher
+
+
+pass_ctx = click.make_pass_decorator(CliContext)
+
+
+def configure_logging(settings: Settings) -> None:
+    if settings.log_config:
+        import logging.config
+
+        import yaml
+
+        logging.config.dictConfig(yaml.safe_load(settings.log_config.read_text(encoding="utf-8")))
+    else:
+        logging.basicConfig(level=settings.log_level,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@click.group(help="dms: the customer-archive system. Settings come from DMS_* variables "
+                  "or a .env file; see README 'Configuration'.")
+@click.version_option(package_name="dms")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    settings = load_settings()
+    configure_logging(settings)
+    ctx.obj = CliContext(settings)
+
+
+@cli.group(help="Database schema.")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="Create or migrate the database schema to the newest version.")
+@pass_ctx
+def db_upgrade(c: CliContext) -> None:
+    from dms.db.migrate import upgrade
+
+    c.settings.ensure_dirs()
+    upgrade(c.settings.database_url)
+    click.echo(f"database is up to date: {c.settings.database_url}")
+
+
+@cli.command("serve", help="Serve the web UI (gunicorn with --workers N, else Flask's server).")
+@click.option("--host", default=None)
+@click.option("--port", type=int, default=None)
+@click.option("--workers", type=int, default=0, help="gunicorn worker processes (0 = threaded)")
+@pass_ctx
+def serve(c: CliContext, host: str | None, port: int | None, workers: int) -> None:
+    from dms.doctor import require_free_port
+    from dms.web import create_app
+
+    host, port = host or c.settings.host, port or c.settings.port
+    require_free_port(host, port)
+    app = create_app(c.settings)
+    click.echo(f"serving on http://{host}:{port}/")
+    if workers:
+        from gunicorn.app.wsgiapp import WSGIApplication
+
+        class _App(WSGIApplication):  # type: ignore[misc]
+            def load_config(self) -> None:
+                self.cfg.set("bind", f"{host}:{port}")
+                self.cfg.set("workers", workers)
+
+            def load(self) -> Any:
+                return app
+
+        _App().run()
+    else:
+        app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@cli.command("worker", help="Run a Celery OCR worker (one process per core by default).")
+@click.option("--concurrency", "-c", type=int, default=0)
+@click.option("--beat", is_flag=True, help="also run the periodic scheduler in this process")
+@pass_ctx
+def worker(c: CliContext, concurrency: int, beat: bool) -> None:
+    from dms.doctor import require_system
+    from ocr_worker.celery_app import make_celery
+
+    require_system(c.settings)
+    app = make_celery(c.settings)
+    argv = ["worker", "--loglevel", c.settings.log_level, "-Q", "dms"]
+    if concurrency:
+        argv += ["--concurrency", str(concurrency)]
+    if beat:
+        argv += ["--beat", "--schedule", str(c.settings.data_dir / "celerybeat-schedule")]
+    app.worker_main(argv)
+
+
+@cli.command("search", help="Search the archive, e.g. dms search 合同 --json")
+@click.argument("query", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--size", type=int, default=10)
+@pass_ctx
+def search_cmd(c: CliContext, query: tuple[str, ...], as_json: bool, size: int) -> None:
+    from search import SearchQuery
+
+    index = c.services.index
+    index.refresh()
+    r = index.search(SearchQuery(text=" ".join(query), size=size))
+    if as_json:
+        click.echo(json.dumps({"total": r.total, "hits": [
+            {"document_id": h.document_id, "page_no": h.page_no, "score": h.score,
+             "snippet": h.snippet, "fields": h.fields} for h in r.hits]}, ensure_ascii=False))
+        return
+    click.echo(f"{r.total} hits ({r.took_ms:.0f} ms)")
+    for h in r.hits:
+        click.echo(f"  doc {h.document_id} p.{h.page_no}  {h.fields.get('customer_no', '')}  "
+                   f"{h.snippet.replace('<mark>', '[').replace('</mark>', ']')}")
+
+
+@cli.command("reindex", help="Rebuild the search index from the database.")
+@pass_ctx
+def reindex(c: CliContext) -> None:
+    from dms.db.session import session_scope
+    from dms.services.indexing import reindex_all
+
+    with session_scope(c.services.sessions) as s:
+        n = reindex_all(s, c.services.index,
+                        progress=lambda d: d % 100 == 0 and click.echo(f"{d} documents…", err=True))
+    click.echo(f"indexed {n} pages")
+
+
+@cli.command("ocr", help="Re-run OCR (--reprocess) or re-queue lost work (--resume).")
+@click.option("--reprocess", is_flag=True)
+@click.option("--resume", is_flag=True)
+@click.option("--document", "document_ids", type=int, multiple=True)
+@click.option("--customer", "customer_no", default=None)
+@click.option("--all", "all_docs", is_flag=True)
+@pass_ctx
+def ocr(c: CliContext, reprocess: bool, resume: bool, document_ids: tuple[int, ...],
+        customer_no: str | None, all_docs: bool) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from dms.db.models import Customer, Document
+    from dms.services import ocr_flow
+
+    if resume:
+        n = ocr_flow.requeue_stalled(c.services, c.dispatcher, older_than=timedelta(0))
+        click.echo(f"re-queued {n} documents")
+        return
+    if not reprocess:
+        raise click.UsageError("say --reprocess or --resume")
+    with c.services.sessions() as s:
+        stmt = select(Document.id)
+        if customer_no:
+            stmt = stmt.join(Customer).where(Customer.customer_no == customer_no)
+        elif document_ids:
+            stmt = stmt.where(Document.id.in_(document_ids))
+        elif not all_docs:
+            raise click.UsageError("name --document ID, --customer NO or --all")
+        ids = list(s.scalars(stmt))
+    n = ocr_flow.reprocess(c.services, c.dispatcher, ids)
+    click.echo(f"queued {n} documents for OCR")
+
+
+@cli.command("sample-data", help="Generate sample scanned documents as a scanner station would.")
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("--customers", type=int, default=6)
+@click.option("--seed", type=int, default=1)
+def sample_data(out_dir: Path, customers: int, seed: int) -> None:
+    from dms.sample_data import generate_corpus
+
+    manifest = generate_corpus(out_dir, customers=customers, seed=seed)
+    click.echo(f"wrote {len(manifest.files)} files to {out_dir}")
+
+
+@cli.group(help="Users and roles.")
+def users() -> None:
+    pass
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", required=True,
+              help="handler | collector | archivist | dispute | manager | station | admin")
+@click.option("--team", default=None)
+@click.option("--name", default="")
+@click.password_option()
+@pass_ctx
+def users_create(c: CliContext, username: str, role: str, team: str | None, name: str,
+                 password: str) -> None:
+    from dms.db.session import session_scope
+    from dms.services.users import create_user
+
+    with session_scope(c.services.sessions) as s:
+        create_user(s, username, password, role, display_name=name, team_code=team)
+    click.echo(f"user {username} ({role}) saved")
+
+
+def _register_optional() -> None:
+    from dms.launcher import up
+    from ingest.cli import ingest_command
+
+    cli.add_command(ingest_command, "ingest")
+    cli.add_command(up, "up")
+
+
+_register_optional()
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except DmsError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        if exc.hint:
+            click.echo(f"  → {exc.hint}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

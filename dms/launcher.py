@@ -1,0 +1,83 @@
+"""``dms up``: the embedded system on one machine, with sample data, in one command.
+
+Runs the schema migration, creates demo users, generates and ingests the sample
+scanner folder, starts a real Celery worker process on the embedded broker and
+serves the web UI. Ctrl-C stops everything.
+"""
+from __future__ import annotations
+
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from dms.db.session import session_scope
+from dms.services.users import create_user
+
+DEMO_USERS = (
+    ("admin", "admin", "系统管理员", None),
+    ("archivist", "archivist", "档案管理员", None),
+    ("handler", "handler", "营业班经办人", "YYB"),
+    ("collector", "collector", "营业班收集员", "YYB"),
+    ("dispute", "dispute", "纠纷处理专员", None),
+    ("manager", "manager", "营销部", None),
+)
+
+
+def demo_password(data_dir: Path) -> str:
+    """One random demo password per installation, kept so it can be printed again."""
+    f = data_dir / "demo-password.txt"
+    if not f.exists():
+        f.write_text(secrets.token_urlsafe(9), encoding="utf-8")
+        f.chmod(0o600)
+    return f.read_text(encoding="utf-8").strip()
+
+
+@click.command(help="Start the whole embedded system with sample data (the README's command).")
+@click.option("--sample/--no-sample", default=True, help="generate and ingest sample scans")
+@click.option("--customers", type=int, default=6)
+@click.pass_obj
+def up(c: object, sample: bool, customers: int) -> None:
+    from dms.db.migrate import upgrade
+    from dms.doctor import require_free_port, require_system
+    from ingest.batch import ingest_folder
+
+    settings = c.settings  # type: ignore[attr-defined]
+    services, dispatcher = c.services, c.dispatcher  # type: ignore[attr-defined]
+    require_system(settings)
+    require_free_port(settings.host, settings.port)
+    upgrade(settings.database_url)
+    password = demo_password(settings.data_dir)
+    with session_scope(services.sessions) as s:
+        for username, role, name, team in DEMO_USERS:
+            create_user(s, username, password, role, display_name=name, team_code=team)
+
+    worker = subprocess.Popen([sys.executable, "-m", "dms", "worker"])
+    try:
+        if sample:
+            folder = settings.data_dir / "sample-scans"
+            if not folder.exists():
+                from dms.sample_data import generate_corpus
+
+                click.echo(f"generating sample scans in {folder} …")
+                generate_corpus(folder, customers=customers, seed=1)
+            report = ingest_folder(services, folder, dispatcher=dispatcher)
+            click.echo(report.summary_text())
+        click.echo("\n" + "=" * 60)
+        click.echo(f"  dms is running: http://{settings.host}:{settings.port}/")
+        click.echo(f"  login: admin / {password}   (also archivist, handler, collector,"
+                   " dispute, manager)")
+        click.echo("  OCR runs in the background; documents appear in search as they finish.")
+        click.echo("=" * 60 + "\n")
+        from dms.web import create_app
+
+        create_app(settings, dispatcher=dispatcher, services=services).run(
+            host=settings.host, port=settings.port, threaded=True, use_reloader=False)
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(30)
+        except subprocess.TimeoutExpired:
+            worker.kill()

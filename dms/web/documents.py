@@ -1,0 +1,100 @@
+"""A scanned document: its pages beside their OCR text, the original and the searchable PDF."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from dms.db.models import Business, Customer, Document, Page, Team
+from dms.web.auth import allowed_teams, login_required, services
+
+bp = Blueprint("documents", __name__, url_prefix="/documents")
+
+
+def _load(s: Session, doc_id: int) -> Document:
+    doc = s.scalar(select(Document).where(Document.id == doc_id).options(
+        selectinload(Document.pages), selectinload(Document.customer),
+        selectinload(Document.business)))
+    if doc is None:
+        abort(404, f"document {doc_id} not found")
+    teams = allowed_teams()
+    if teams is not None:
+        team_id = (doc.business.team_id if doc.business else None) or doc.customer.team_id
+        team = s.get(Team, team_id) if team_id else None
+        if team is None or team.code not in teams:
+            abort(403)
+    return doc
+
+
+@bp.route("/<int:doc_id>")
+@login_required
+def show(doc_id: int) -> Any:
+    page_no = max(1, request.args.get("page", 1, type=int))
+    with services().sessions() as s:
+        doc = _load(s, doc_id)
+        page = next((p for p in doc.pages if p.page_no == page_no), None)
+        customer: Customer = doc.customer
+        business: Business | None = doc.business
+        return render_template("document.html", doc=doc, page=page, page_no=page_no,
+                               customer=customer, business=business,
+                               q=request.args.get("q", ""))
+
+
+def _stream(key: str, mimetype: str, filename: str | None = None) -> Response:
+    store = services().store
+    fh = store.open_read(key)
+
+    def gen() -> Any:
+        with fh:
+            while chunk := fh.read(256 * 1024):
+                yield chunk
+
+    headers = {"Cache-Control": "private, max-age=3600"}
+    if filename:
+        from urllib.parse import quote
+
+        headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
+    return Response(stream_with_context(gen()), mimetype=mimetype, headers=headers)
+
+
+@bp.route("/<int:doc_id>/original")
+@login_required
+def original(doc_id: int) -> Response:
+    with services().sessions() as s:
+        doc = _load(s, doc_id)
+        return _stream(doc.original_key, doc.mime, doc.source_name.rsplit("/", 1)[-1])
+
+
+@bp.route("/<int:doc_id>/searchable.pdf")
+@login_required
+def searchable(doc_id: int) -> Response:
+    with services().sessions() as s:
+        doc = _load(s, doc_id)
+        if not doc.searchable_pdf_key:
+            abort(404, "the searchable PDF is not ready yet")
+        return _stream(doc.searchable_pdf_key, "application/pdf", f"{doc.id}-ocr.pdf")
+
+
+@bp.route("/<int:doc_id>/pages/<int:page_no>.png")
+@login_required
+def page_image(doc_id: int, page_no: int) -> Response:
+    with services().sessions() as s:
+        _load(s, doc_id)
+        page = s.scalar(select(Page).where(Page.document_id == doc_id, Page.page_no == page_no))
+        if page is None:
+            abort(404)
+        return _stream(page.image_key, "image/png")
+
+
+@bp.route("/<int:doc_id>/pages/<int:page_no>/words.json")
+@login_required
+def page_words(doc_id: int, page_no: int) -> Any:
+    with services().sessions() as s:
+        _load(s, doc_id)
+        page = s.scalar(select(Page).where(Page.document_id == doc_id, Page.page_no == page_no))
+        if page is None or not page.words_key:
+            abort(404)
+        return json.loads(services().store.get_bytes(page.words_key))

@@ -1,0 +1,88 @@
+"""Home: overview counts, the archive items by lifecycle state, customers."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from dms.db.models import Business, Customer, Document, Page, Team
+from dms.domain.lifecycle import State
+from dms.web.auth import allowed_teams, login_required, services
+
+bp = Blueprint("home", __name__)
+PAGE_SIZE = 50
+
+
+def _team_filter(stmt: Any, team_col: Any) -> Any:
+    teams = allowed_teams()
+    if teams is None:
+        return stmt
+    return stmt.join(Team, Team.id == team_col).where(Team.code.in_(teams))
+
+
+@bp.route("/")
+@login_required
+def index() -> Any:
+    with services().sessions() as s:
+        state_counts = dict(s.execute(
+            _team_filter(select(Business.archive_state, func.count()), Business.team_id)
+            .group_by(Business.archive_state)).all())
+        totals = {
+            "customers": s.scalar(_team_filter(select(func.count(Customer.id)),
+                                               Customer.team_id)),
+            "documents": s.scalar(_team_filter(select(func.count(Document.id))
+                                               .join(Customer), Customer.team_id)),
+            "pages": s.scalar(select(func.count(Page.id))),
+            "queue": s.scalar(select(func.count(Document.id))
+                              .where(Document.ocr_status.in_(("queued", "ocr")))),
+        }
+        recent = s.scalars(_team_filter(
+            select(Document).join(Customer).options(selectinload(Document.customer)),
+            Customer.team_id).order_by(Document.id.desc()).limit(10)).all()
+    return render_template("home.html", states=list(State), state_counts=state_counts,
+                           totals=totals, recent=recent)
+
+
+@bp.route("/customers")
+@login_required
+def customers() -> Any:
+    page = max(1, request.args.get("page", 1, type=int))
+    q = request.args.get("q", "").strip()
+    with services().sessions() as s:
+        stmt = _team_filter(select(Customer), Customer.team_id)
+        if q:
+            stmt = stmt.where(Customer.customer_no.contains(q) | Customer.name.contains(q))
+        total = s.scalar(select(func.count()).select_from(stmt.subquery()))
+        rows = s.scalars(stmt.order_by(Customer.customer_no)
+                         .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+                         .options(selectinload(Customer.businesses),
+                                  selectinload(Customer.documents))).all()
+    return render_template("customers.html", customers=rows, total=total, page=page,
+                           pages=max(1, -(-(total or 0) // PAGE_SIZE)), q=q)
+
+
+@bp.route("/customers/<customer_no>")
+@login_required
+def customer(customer_no: str) -> Any:
+    with services().sessions() as s:
+        c = s.scalar(select(Customer).where(Customer.customer_no == customer_no).options(
+            selectinload(Customer.businesses).selectinload(Business.documents),
+            selectinload(Customer.documents)))
+        if c is None:
+            abort(404, f"customer {customer_no} not found")
+        teams = allowed_teams()
+        if teams is not None:
+            team = s.get(Team, c.team_id) if c.team_id else None
+            if team is None or team.code not in teams:
+                abort(403)
+        checklist = services().checklist
+        gaps = {}
+        for b in c.businesses:
+            if b.business_type in checklist.business_types:
+                present = {d.doc_type for d in b.documents if d.doc_type}
+                gaps[b.id] = checklist.missing(b.business_type, present,
+                                               agent=b.agent_applied)
+        loose = [d for d in c.documents if d.business_id is None]
+        return render_template("customer.html", c=c, gaps=gaps, loose=loose)
