@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.config
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,8 +44,6 @@ pass_ctx = click.make_pass_decorator(CliContext)
 
 def configure_logging(settings: Settings) -> None:
     if settings.log_config:
-        import logging.config
-
         import yaml
 
         logging.config.dictConfig(yaml.safe_load(settings.log_config.read_text(encoding="utf-8")))
@@ -125,6 +124,16 @@ def worker(c: CliContext, concurrency: int, beat: bool) -> None:
     app.worker_main(argv)
 
 
+@cli.command("beat", help="Run the periodic scheduler (one per deployment).")
+@pass_ctx
+def beat(c: CliContext) -> None:
+    from ocr_worker.celery_app import make_celery
+
+    app = make_celery(c.settings)
+    app.Beat(schedule=str(c.settings.data_dir / "celerybeat-schedule"),
+             loglevel=c.settings.log_level).run()
+
+
 @cli.command("search", help="Search the archive, e.g. dms search 合同 --json")
 @click.argument("query", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True)
@@ -147,6 +156,11 @@ def search_cmd(c: CliContext, query: tuple[str, ...], as_json: bool, size: int) 
                    f"{h.snippet.replace('<mark>', '[').replace('</mark>', ']')}")
 
 
+def _every_hundred(n: int) -> None:
+    if n % 100 == 0:
+        click.echo(f"{n} documents…", err=True)
+
+
 @cli.command("reindex", help="Rebuild the search index from the database.")
 @pass_ctx
 def reindex(c: CliContext) -> None:
@@ -154,8 +168,7 @@ def reindex(c: CliContext) -> None:
     from dms.services.indexing import reindex_all
 
     with session_scope(c.services.sessions) as s:
-        n = reindex_all(s, c.services.index,
-                        progress=lambda d: d % 100 == 0 and click.echo(f"{d} documents…", err=True))
+        n = reindex_all(s, c.services.index, progress=_every_hundred)
     click.echo(f"indexed {n} pages")
 
 

@@ -40,9 +40,9 @@ def run_checks(settings: Settings) -> list[Check]:
     pkg = {"chi_sim": "tesseract-ocr-chi-sim", "chi_tra": "tesseract-ocr-chi-tra",
            "eng": "tesseract-ocr-eng", "osd": "tesseract-ocr-osd"}
     for lang in [*settings.ocr_languages.split("+"), "osd"]:
+        fix = "" if lang in langs else f"{APT} {pkg.get(lang, 'tesseract-ocr-' + lang)}"
         checks.append(Check(f"tesseract:{lang}", lang in langs,
-                            "installed" if lang in langs else "missing",
-                            "" if lang in langs else f"{APT} {pkg.get(lang, 'tesseract-ocr-' + lang)}"))
+                            "installed" if lang in langs else "missing", fix))
     return checks
 
 

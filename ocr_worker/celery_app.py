@@ -12,13 +12,14 @@ from celery import Celery
 
 from dms.services.container import Services, build_services
 from dms.settings import Settings
+from ocr_worker.broker import broker_url
 
 QUEUE = "dms"
 
 
 def make_celery(settings: Settings) -> Celery:
     settings.ensure_dirs()
-    app = Celery("dms", broker=settings.broker_url, include=["ocr_worker.tasks"])
+    app = Celery("dms", broker=broker_url(settings.broker_url), include=["ocr_worker.tasks"])
     transport_options: dict[str, Any] = {}
     if settings.broker_url.startswith("sqla+"):
         # Poll often: the SQL transport has no push; 0.2 s keeps pages flowing.

@@ -66,9 +66,9 @@ class Checklist:
             c for c in bt.required
             if steps_done is None or self.document_types[c].step in steps_done
         ]
-        if agent and self.conditional_on_agent in self.document_types:
-            if steps_done is None or self.document_types[self.conditional_on_agent].step in steps_done:
-                codes.append(self.conditional_on_agent)
+        poa = self.document_types.get(self.conditional_on_agent)
+        if agent and poa is not None and (steps_done is None or poa.step in steps_done):
+            codes.append(poa.code)
         return codes
 
     def missing(

@@ -25,8 +25,9 @@ class State(StrEnum):
 ORDER = list(State)
 
 STATE_NAMES_ZH = {
-    State.PENDING_ADD: "待添加", State.PENDING_SEND: "待发送", State.PENDING_REVIEW: "待审核",
-    State.PENDING_TRANSFER: "待移交", State.PENDING_SHELVING: "待移交卷宗", State.ARCHIVED: "已归档",
+    State.PENDING_ADD: "待添加", State.PENDING_SEND: "待发送",
+    State.PENDING_REVIEW: "待审核", State.PENDING_TRANSFER: "待移交",
+    State.PENDING_SHELVING: "待移交卷宗", State.ARCHIVED: "已归档",
 }
 
 

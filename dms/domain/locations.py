@@ -27,7 +27,8 @@ class SlotCode:
 def parse_slot_code(code: str) -> SlotCode:
     m = _CODE.match(code.strip().upper())
     if not m:
-        raise InvalidInputError(f"not a location code: {code!r}", hint="expected like R01-J03-A-05-2")
+        raise InvalidInputError(f"not a location code: {code!r}",
+                                hint="expected like R01-J03-A-05-2")
     room, unit, side, section, level = m.groups()
     return SlotCode(int(room), int(unit), side, int(section), int(level))
 

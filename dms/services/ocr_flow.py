@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from datetime import datetime, timedelta, timezone
+from functools import partial
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 
 from sqlalchemy import func, select, update
@@ -48,9 +49,9 @@ def prepare_document(services: Services, document_id: int, dispatcher: Dispatche
         if doc.pages:  # already split: (re)queue the pages that are not finished
             pending = [p.id for p in doc.pages if p.ocr_status not in TERMINAL]
             for pid in pending:
-                after_commit(session, lambda pid=pid: dispatcher.ocr_page(pid))
+                after_commit(session, partial(dispatcher.ocr_page, pid))
             if not pending and doc.ocr_status not in ("done", "partial", "failed"):
-                after_commit(session, lambda: dispatcher.finalize_document(document_id))
+                after_commit(session, partial(dispatcher.finalize_document, document_id))
             return len(pending)
         work = _work_dir(services, f"doc-{document_id}")
         try:
@@ -68,13 +69,13 @@ def prepare_document(services: Services, document_id: int, dispatcher: Dispatche
             for n, img in enumerate(images, 1):
                 key = f"pages/{doc.sha256[:2]}/{doc.sha256}/{n:04d}.png"
                 services.store.put_file(key, img, "image/png")
-                session.add(Page(document_id=doc.id, page_no=n, image_key=key,
-                                 existing_text=existing[n - 1] if n <= len(existing) else ""))
+                doc.pages.append(Page(page_no=n, image_key=key,
+                                      existing_text=existing[n - 1] if n <= len(existing) else ""))
             doc.page_count = len(images)
             doc.ocr_status = "ocr"
             session.flush()
             for p in doc.pages:
-                after_commit(session, lambda pid=p.id: dispatcher.ocr_page(pid))
+                after_commit(session, partial(dispatcher.ocr_page, p.id))
             return len(images)
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -84,7 +85,7 @@ def ocr_page(services: Services, page_id: int, dispatcher: Dispatcher, *,
              final_attempt: bool = False) -> None:
     """OCR one page. Raises OcrError for the task layer to retry, unless this is
     the final attempt, in which case the page is marked failed with its reason."""
-    from ocr_worker.pipeline import PageContext, process_page
+    from ocr_worker.pipeline import make_context, process_page
 
     s = services.settings
     with session_scope(services.sessions) as session:
@@ -93,17 +94,17 @@ def ocr_page(services: Services, page_id: int, dispatcher: Dispatcher, *,
             return  # redelivered or deleted: nothing to do
         page.attempts += 1
         page.ocr_status = "running"
-        page.ocr_started_at = datetime.now(timezone.utc)
+        page.ocr_started_at = datetime.now(UTC)
         image_key, doc_id, page_no, sha = (page.image_key, page.document_id, page.page_no,
                                            page.document.sha256)
+        existing_text = page.existing_text
     work = _work_dir(services, f"page-{page_id}")
     try:
         img = work / "page.png"
         services.store.download(image_key, img)
-        ctx = PageContext(work_dir=work, dpi=s.ocr_dpi, languages=s.ocr_languages,
-                          timeout=s.ocr_page_timeout_s, page_no=page_no)
+        ctx = make_context(img, s, page_no=page_no, work_dir=work / "steps")
         try:
-            result = process_page(img, ctx, s)
+            result = process_page(img, ctx, s, existing_text=existing_text or None)
         except OcrError as exc:
             _page_failed(services, page_id, str(exc), final=final_attempt or not exc.retryable,
                          dispatcher=dispatcher)
@@ -124,7 +125,7 @@ def ocr_page(services: Services, page_id: int, dispatcher: Dispatcher, *,
             page.needs_review, page.engine = result.needs_review, result.engine
             page.words_key, page.page_pdf_key = words_key, pdf_key
             page.ocr_status, page.ocr_error = "done", ""
-            page.ocr_finished_at = datetime.now(timezone.utc)
+            page.ocr_finished_at = datetime.now(UTC)
             _finalize_if_complete(session, doc_id, dispatcher)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -149,7 +150,7 @@ def _finalize_if_complete(session: Session, doc_id: int, dispatcher: Dispatcher)
     open_pages = session.scalar(select(func.count()).select_from(Page).where(
         Page.document_id == doc_id, Page.ocr_status.not_in(TERMINAL)))
     if open_pages == 0:
-        after_commit(session, lambda: dispatcher.finalize_document(doc_id))
+        after_commit(session, partial(dispatcher.finalize_document, doc_id))
 
 
 def finalize_document(services: Services, document_id: int) -> None:
@@ -184,14 +185,14 @@ def finalize_document(services: Services, document_id: int) -> None:
             _mark_digitised(session, doc.business)
         audit.record(session, actor="system", action="ocr_finished", entity="document",
                      entity_id=doc.id, data={"status": doc.ocr_status, "pages": len(doc.pages)})
-        after_commit(session, lambda: _index_after_commit(services, document_id))
+        after_commit(session, partial(_index_after_commit, services, document_id))
 
 
 def _mark_digitised(session: Session, business: Business) -> None:
     # An electronic copy now exists: pending_add → pending_send (gate "digitised").
     if business.archive_state == State.PENDING_ADD:
         business.archive_state = State.PENDING_SEND
-        business.state_since = datetime.now(timezone.utc)
+        business.state_since = datetime.now(UTC)
         audit.record(session, actor="system", action="transition", entity="business",
                      entity_id=business.business_no, from_state=State.PENDING_ADD,
                      to_state=State.PENDING_SEND, reason="electronic copy digitised")
@@ -206,14 +207,14 @@ def requeue_stalled(services: Services, dispatcher: Dispatcher, *,
                     older_than: timedelta = timedelta(minutes=10)) -> int:
     """Re-dispatch documents whose work was lost (a worker killed mid-task, a broker
     that dropped an unacked message). Safe to run any time: the tasks are idempotent."""
-    cutoff = datetime.now(timezone.utc) - older_than
+    cutoff = datetime.now(UTC) - older_than
     with session_scope(services.sessions) as session:
         stalled = session.scalars(select(Document.id).where(
             Document.ocr_status.in_(("queued", "ocr")), Document.updated_at < cutoff)).all()
         session.execute(update(Document).where(Document.id.in_(stalled))
-                        .values(updated_at=datetime.now(timezone.utc)))
+                        .values(updated_at=datetime.now(UTC)))
         for doc_id in stalled:
-            after_commit(session, lambda d=doc_id: dispatcher.ocr_document(d))
+            after_commit(session, partial(dispatcher.ocr_document, doc_id))
         return len(stalled)
 
 
@@ -229,5 +230,5 @@ def reprocess(services: Services, dispatcher: Dispatcher, document_ids: list[int
             doc.ocr_status, doc.ocr_error, doc.page_count = "queued", "", 0
             audit.record(session, actor="system", action="ocr_reprocess", entity="document",
                          entity_id=doc_id)
-            after_commit(session, lambda d=doc_id: dispatcher.ocr_document(d))
+            after_commit(session, partial(dispatcher.ocr_document, doc_id))
         return len(document_ids)

@@ -1,4 +1,5 @@
 """A throwaway PostgreSQL server for tests and benchmarks (Debian's binaries)."""
+
 from __future__ import annotations
 
 import glob
@@ -15,10 +16,12 @@ from dms.errors import MissingDependencyError, StorageError
 
 def _pg_bin(name: str) -> str:
     found = shutil.which(name) or next(
-        iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
+        iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None
+    )
     if not found:
-        raise MissingDependencyError(f"PostgreSQL program {name!r} not found",
-                                     hint="sudo apt-get install postgresql")
+        raise MissingDependencyError(
+            f"PostgreSQL program {name!r} not found", hint="sudo apt-get install postgresql"
+        )
     return found
 
 
@@ -54,11 +57,30 @@ class ThrowawayPostgres:
             raise StorageError(f"{args[0]} failed: {proc.stderr.strip()[-500:]}")
 
     def start(self) -> ThrowawayPostgres:
-        self._run(_pg_bin("initdb"), "-D", str(self.data), "-U", "dms", "-A", "trust",
-                  "-E", "UTF8", "--locale=C.UTF-8")
-        self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"), "-w",
-                  "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
-                        "-c fsync=off -c full_page_writes=off", "start")
+        self._run(
+            _pg_bin("initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "dms",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
+        self._run(
+            _pg_bin("pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c full_page_writes=off",
+            "start",
+        )
         self._run(_pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "dms", "dms")
         return self
 
@@ -92,12 +114,26 @@ class ThrowawayRedis:
     def start(self) -> ThrowawayRedis:
         exe = shutil.which("redis-server")
         if not exe:
-            raise MissingDependencyError("redis-server not found",
-                                         hint="sudo apt-get install redis-server")
+            raise MissingDependencyError(
+                "redis-server not found", hint="sudo apt-get install redis-server"
+            )
         self.proc = subprocess.Popen(
-            [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.dir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                exe,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:

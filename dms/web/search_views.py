@@ -8,7 +8,8 @@ from flask import Blueprint, jsonify, render_template, request
 
 from dms.errors import InvalidInputError
 from dms.web.auth import allowed_teams, login_required, services
-from search import FILTER_FIELDS, SearchQuery, SearchResult
+from search import SearchQuery, SearchResult
+from search.base import FILTER_FIELDS
 
 bp = Blueprint("search", __name__)
 

@@ -1,0 +1,52 @@
+"""``dms ingest ROOT``: the lead adds ``ingest_command`` to the ``dms`` click group.
+
+The group's context object carries ``.services`` and ``.dispatcher``; DmsErrors
+propagate to the group, which maps them to exit codes (a missing ROOT exits 2).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ingest.batch import ingest_folder
+from ingest.report import BatchReport, StderrProgress
+from ingest.watch import watch_folder
+
+
+@click.command("ingest")
+@click.argument("root", type=click.Path(path_type=Path))
+@click.option("--workers", default=8, show_default=True, type=click.IntRange(1, 64),
+              help="Parallel upload threads.")
+@click.option("--watch", "watch", is_flag=True, help="Keep polling ROOT for new folders.")
+@click.option("--settle-seconds", default=10.0, show_default=True, type=float,
+              help="--watch: a file is taken once unchanged for this long.")
+@click.option("--poll-seconds", default=2.0, show_default=True, type=float,
+              help="--watch: time between scans of ROOT.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--locale", default=None, type=click.Choice(["zh_CN", "en"]),
+              help="Language of the text summary (default: settings.default_locale).")
+def ingest_command(root: Path, workers: int, watch: bool, settle_seconds: float,
+                   poll_seconds: float, as_json: bool, locale: str | None) -> None:
+    """Ingest a scanner station's folder: ROOT/<customer_no>[_name]/[<business_no>/]<file>."""
+    obj = click.get_current_context().obj
+    services, dispatcher = obj.services, obj.dispatcher
+    loc = locale or services.settings.default_locale
+    quiet = as_json or not sys.stderr.isatty()
+    progress = None if quiet else StderrProgress()
+
+    def show(report: BatchReport) -> None:
+        click.echo(report.to_json() if as_json else report.summary_text(loc))
+
+    if watch:
+        click.echo(f"watching {root} (settle {settle_seconds:g}s); Ctrl-C stops", err=True)
+        try:
+            watch_folder(services, root, dispatcher=dispatcher, workers=workers,
+                         settle_seconds=settle_seconds, poll_seconds=poll_seconds,
+                         progress=progress, on_batch=show)
+        except KeyboardInterrupt:
+            click.echo("stopped", err=True)
+        return
+    show(ingest_folder(services, root, dispatcher=dispatcher, workers=workers,
+                       progress=progress))

@@ -1,0 +1,278 @@
+"""OCR engines behind one small protocol, and a registry keyed by name.
+
+Only :class:`TesseractEngine` exists today; a PP-OCR engine can be registered through
+:func:`register_engine` without touching the pipeline.
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import itertools
+import re
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from dms.errors import (
+    ConfigError,
+    ExternalToolError,
+    ExternalToolTimeout,
+    MissingDependencyError,
+)
+from ocr_worker.results import Word
+from ocr_worker.tools import run_tool, tesseract_env
+
+# Han, CJK punctuation, kana, hangul, full-width forms: characters written without spaces.
+_CJK = re.compile(
+    "[\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3190-\u31ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
+    "\U00020000-\U0003134f]"
+)
+
+
+def is_cjk(ch: str) -> bool:
+    return bool(_CJK.match(ch))
+
+
+@dataclass
+class EngineOutput:
+    words: list[Word]
+    text: str  # reading order; lines joined with "\n", blocks with a blank line
+    mean_confidence: float  # character-weighted mean of word confidences, 0..100
+    pdf: Path | None = None  # single-page image + invisible-text PDF when requested
+    raw: dict[str, str] = field(default_factory=dict)  # engine-specific extras
+
+
+@runtime_checkable
+class OcrEngine(Protocol):
+    name: str
+
+    def recognise(
+        self,
+        image: Path,
+        *,
+        languages: str,
+        dpi: int,
+        timeout: float,
+        pdf: bool = False,
+        layout: str = "auto",
+    ) -> EngineOutput:
+        """Words, text and confidence of ``image``; with ``pdf=True`` also the page PDF
+        (engines that can do both in one pass should, it halves the cost).
+
+        ``layout="auto"`` analyses the page layout; ``"block"`` assumes one block of
+        horizontal lines -- used to test orientations, where "auto" would happily read
+        sideways text as vertical Chinese and report a high confidence."""
+        ...
+
+    def searchable_page_pdf(
+        self, image: Path, *, languages: str, dpi: int, timeout: float
+    ) -> Path:
+        """A one-page PDF showing ``image`` with the recognised text invisible on top."""
+        ...
+
+
+# --- text assembly -------------------------------------------------------------------
+
+
+def join_line(words: list[Word]) -> str:
+    """Join one line's words the way the script wants.
+
+    Tesseract splits Chinese into "words" of one or two characters; spaces between them are
+    noise. Between two Latin/digit words a space is real. Next to a CJK character we only
+    keep a space when the gap is wide (a real space there is about half an em or more).
+    """
+    if not words:
+        return ""
+    height = statistics.median(max(1, w.bbox[3] - w.bbox[1]) for w in words)
+    out = [words[0].text]
+    for prev, cur in itertools.pairwise(words):
+        gap = cur.bbox[0] - prev.bbox[2]
+        a, b = prev.text[-1], cur.text[0]
+        if is_cjk(a) or is_cjk(b):
+            spaced = gap > 0.6 * height
+        else:
+            spaced = True
+        out.append((" " if spaced else "") + cur.text)
+    return "".join(out)
+
+
+def assemble_text(words: list[Word], line_keys: list[tuple[int, int, int]]) -> str:
+    """Text in the engine's reading order from words and their (block, par, line) keys."""
+    blocks: list[list[str]] = []
+    line: list[Word] = []
+    last_key: tuple[int, int, int] | None = None
+    for w, key in zip(words, line_keys, strict=True):
+        if key != last_key and line:
+            blocks[-1].append(join_line(line))
+            line = []
+        if last_key is None or key[0] != last_key[0]:
+            blocks.append([])
+        line.append(w)
+        last_key = key
+    if line:
+        blocks[-1].append(join_line(line))
+    return "\n\n".join("\n".join(b) for b in blocks if b)
+
+
+def mean_confidence(words: list[Word]) -> float:
+    chars = sum(len(w.text) for w in words)
+    if not chars:
+        return 0.0
+    return sum(w.conf * len(w.text) for w in words) / chars
+
+
+# --- tesseract ----------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def tesseract_languages() -> frozenset[str]:
+    out = run_tool(["tesseract", "--list-langs"], timeout=30, env=tesseract_env())
+    lines = out.stdout.decode("utf-8", "replace").splitlines()
+    return frozenset(x.strip() for x in lines[1:] if x.strip())
+
+
+def check_languages(languages: str) -> None:
+    missing = [lang for lang in languages.split("+") if lang not in tesseract_languages()]
+    if missing:
+        pkgs = " ".join("tesseract-ocr-" + m.replace("_", "-").lower() for m in missing)
+        raise MissingDependencyError(
+            f"tesseract language data missing: {', '.join(missing)}",
+            hint=f"apt-get install {pkgs}",
+        )
+
+
+def parse_tsv(tsv: str) -> tuple[list[Word], list[tuple[int, int, int]]]:
+    words: list[Word] = []
+    keys: list[tuple[int, int, int]] = []
+    reader = csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE)
+    for row in reader:
+        if row.get("level") != "5":
+            continue
+        text = (row.get("text") or "").strip()
+        conf = float(row.get("conf") or -1)
+        if not text or conf < 0:
+            continue
+        x, y = int(row["left"]), int(row["top"])
+        w, h = int(row["width"]), int(row["height"])
+        block, par, line = int(row["block_num"]), int(row["par_num"]), int(row["line_num"])
+        # A line id unique on the page: tesseract restarts line_num in every paragraph.
+        words.append(Word(text, round(conf, 2), (x, y, x + w, y + h), block, par * 1000 + line))
+        keys.append((block, par, line))
+    return words, keys
+
+
+class TesseractEngine:
+    """Tesseract 5 via its CLI. One run writes TSV (boxes, confidences) and, when asked,
+    the PDF page at once: measured ~0.65 s vs ~1.3 s for two separate runs on a
+    five-line crop, so the pipeline always asks for both together."""
+
+    name = "tesseract"
+
+    def __init__(self, psm: int = 3) -> None:
+        # psm 3 = automatic layout; archives mix forms, tables and free text.
+        self.psm = psm
+
+    def _run(
+        self, image: Path, configs: list[str], *, languages: str, dpi: int, timeout: float,
+        layout: str = "auto",
+    ) -> Path:
+        check_languages(languages)
+        out_base = image.with_name(image.stem + ".ocr")
+        run_tool(
+            [
+                "tesseract", str(image), str(out_base), "-l", languages,
+                "--dpi", str(int(dpi)),  # explicit: its guess from image size is often wrong
+                "--psm", str(self._psm(layout)), *configs,
+            ],
+            timeout=timeout,
+            env=tesseract_env(),
+        )
+        return out_base
+
+    def _psm(self, layout: str) -> int:
+        if layout == "auto":
+            return self.psm
+        if layout == "block":
+            return 6  # a single uniform block of text, horizontal lines only
+        raise ConfigError(f"unknown layout {layout!r} for tesseract")
+
+    def recognise(
+        self, image: Path, *, languages: str, dpi: int, timeout: float, pdf: bool = False,
+        layout: str = "auto",
+    ) -> EngineOutput:
+        configs = ["tsv", "pdf"] if pdf else ["tsv"]
+        base = self._run(
+            image, configs, languages=languages, dpi=dpi, timeout=timeout, layout=layout
+        )
+        tsv_path = base.with_name(base.name + ".tsv")
+        try:
+            tsv = tsv_path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ExternalToolError(f"tesseract wrote no TSV for {image.name}: {exc}") from exc
+        words, keys = parse_tsv(tsv)
+        pdf_path = base.with_name(base.name + ".pdf") if pdf else None
+        if pdf_path is not None and not pdf_path.exists():
+            raise ExternalToolError(f"tesseract wrote no PDF for {image.name}")
+        return EngineOutput(
+            words=words,
+            text=assemble_text(words, keys),
+            mean_confidence=round(mean_confidence(words), 2),
+            pdf=pdf_path,
+        )
+
+    def searchable_page_pdf(
+        self, image: Path, *, languages: str, dpi: int, timeout: float
+    ) -> Path:
+        base = self._run(image, ["pdf"], languages=languages, dpi=dpi, timeout=timeout)
+        return base.with_name(base.name + ".pdf")
+
+
+@dataclass(frozen=True)
+class Osd:
+    rotate: int  # degrees clockwise to make the page upright, as tesseract reports it
+    confidence: float
+
+
+def tesseract_osd(image: Path, *, dpi: int, timeout: float) -> Osd | None:
+    """Tesseract's orientation guess, or None when it cannot tell (too little text)."""
+    try:
+        out = run_tool(
+            ["tesseract", str(image), "-", "--psm", "0", "--dpi", str(int(dpi))],
+            timeout=timeout,
+            env=tesseract_env(),
+        )
+    except ExternalToolTimeout:
+        raise
+    except ExternalToolError:  # "Too few characters": no opinion, not a failure
+        return None
+    text = out.stdout.decode("utf-8", "replace")
+    rot = re.search(r"Rotate:\s*(\d+)", text)
+    conf = re.search(r"Orientation confidence:\s*([\d.]+)", text)
+    if not rot or not conf:
+        return None
+    return Osd(int(rot.group(1)) % 360, float(conf.group(1)))
+
+
+# --- registry -----------------------------------------------------------------------
+
+_REGISTRY: dict[str, Callable[[], OcrEngine]] = {}
+
+
+def register_engine(name: str, factory: Callable[[], OcrEngine]) -> None:
+    _REGISTRY[name] = factory
+
+
+def get_engine(name: str) -> OcrEngine:
+    try:
+        factory = _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY)) or "none"
+        raise ConfigError(f"unknown OCR engine {name!r}", hint=f"known engines: {known}") from None
+    return factory()
+
+
+register_engine("tesseract", TesseractEngine)

@@ -1,0 +1,234 @@
+"""Turn an uploaded file into page images, one PNG per page, without holding them all.
+
+Supported: PDF (rendered page by page with pdftoppm), TIFF (multi-page), JPEG, PNG.
+Broken input -> :class:`BadDocumentError` (not retryable) with a reason a clerk can read.
+
+Existing PDF text layers (decision)
+-----------------------------------
+We always OCR the rendered page images, even when the PDF already has text: text layers
+written by scanner software are often poor (wrong CJK encodings, missing ToUnicode maps)
+and we want words with boxes and confidences from one engine. :func:`pdf_text_layer`
+returns the existing text per page and the caller stores it as ``existing_text`` on the
+page result; when that text is substantial and the OCR confidence is low, the page is
+flagged for review (see :func:`ocr_worker.pipeline.process_page`) rather than silently
+choosing one of the two. The original file is never modified.
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import pikepdf
+from PIL import Image, ImageSequence
+
+from dms.errors import BadDocumentError, ExternalToolError, ExternalToolTimeout
+from ocr_worker.tools import run_tool, tool_env
+
+_MIN_SANE_DPI = 50  # below this an image's DPI tag is junk (JFIF often says 1x1 or 72)
+_MAX_SANE_DPI = 2400
+
+
+def sniff(src: Path) -> str:
+    """'pdf' | 'tiff' | 'jpeg' | 'png' from magic bytes, not the file name."""
+    try:
+        with src.open("rb") as fh:
+            head = fh.read(1024)
+    except OSError as exc:
+        raise BadDocumentError(f"cannot read {src.name}: {exc}") from exc
+    if not head:
+        raise BadDocumentError(f"{src.name} is empty")
+    if b"%PDF-" in head:
+        return "pdf"
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "tiff"
+    if head[:3] == b"\xff\xd8\xff":
+        return "jpeg"
+    if head[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    raise BadDocumentError(f"{src.name}: unsupported file type (expected PDF, TIFF, JPEG, PNG)")
+
+
+def rasterise(
+    src: Path,
+    out_dir: Path,
+    *,
+    dpi: int,
+    max_pages: int,
+    max_pixels: int,
+    timeout: float,
+) -> list[Path]:
+    """Write ``out_dir/page-0001.png`` ... and return their paths in page order.
+
+    ``dpi`` is the render resolution for PDFs and the assumed resolution of images that do
+    not say theirs; the PNGs carry their DPI so later steps read it from the file.
+    ``timeout`` bounds the whole call.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    kind = sniff(src)
+    deadline = time.monotonic() + timeout
+    if kind == "pdf":
+        return _rasterise_pdf(src, out_dir, dpi, max_pages, max_pixels, deadline)
+    return _rasterise_image(src, out_dir, dpi, max_pages, max_pixels)
+
+
+def page_path(out_dir: Path, page_no: int) -> Path:
+    return out_dir / f"page-{page_no:04d}.png"
+
+
+# --- PDF ----------------------------------------------------------------------------
+
+
+def _open_pdf(src: Path) -> pikepdf.Pdf:
+    try:
+        return pikepdf.open(src)
+    except pikepdf.PasswordError as exc:
+        raise BadDocumentError(f"encrypted PDF: {src.name} needs a password") from exc
+    except (pikepdf.PdfError, OSError, ValueError) as exc:
+        raise BadDocumentError(f"corrupt PDF: {src.name}: {exc}") from exc
+
+
+def pdf_page_sizes(src: Path) -> list[tuple[float, float]]:
+    """(width, height) in points of every page, rotation applied. Raises BadDocumentError."""
+    with _open_pdf(src) as pdf:
+        # Owner-password-only PDFs (printing/copy restrictions) open and render fine; we
+        # only refuse the ones we cannot read at all (PasswordError above).
+        try:
+            sizes = []
+            for page in pdf.pages:
+                box = [float(v) for v in page.obj.get("/CropBox", page.mediabox)]
+                w, h = abs(box[2] - box[0]), abs(box[3] - box[1])
+                if int(page.obj.get("/Rotate", 0)) % 180:
+                    w, h = h, w
+                sizes.append((w, h))
+        except (pikepdf.PdfError, ValueError, TypeError, IndexError) as exc:
+            raise BadDocumentError(f"corrupt PDF: {src.name}: {exc}") from exc
+    if not sizes:
+        raise BadDocumentError(f"corrupt PDF: {src.name} has no pages")
+    return sizes
+
+
+def _rasterise_pdf(
+    src: Path, out_dir: Path, dpi: int, max_pages: int, max_pixels: int, deadline: float
+) -> list[Path]:
+    sizes = pdf_page_sizes(src)
+    if len(sizes) > max_pages:
+        raise BadDocumentError(f"{src.name} has {len(sizes)} pages; the limit is {max_pages}")
+    for i, (w, h) in enumerate(sizes, 1):
+        pixels = math.ceil(w * dpi / 72) * math.ceil(h * dpi / 72)
+        if pixels > max_pixels:
+            raise BadDocumentError(
+                f"{src.name} page {i} would be {pixels} pixels at {dpi} dpi "
+                f"(limit {max_pixels}); refusing a possible decompression bomb"
+            )
+    pages = []
+    for i in range(1, len(sizes) + 1):
+        # One page per pdftoppm call: bounded memory and a per-page error message.
+        out = page_path(out_dir, i)
+        try:
+            run_tool(
+                ["pdftoppm", "-r", str(dpi), "-gray", "-png", "-f", str(i), "-l", str(i),
+                 "-singlefile", str(src), str(out.with_suffix(""))],
+                timeout=deadline - time.monotonic(),
+                env=tool_env(),
+            )
+        except ExternalToolError as exc:
+            if isinstance(exc, ExternalToolTimeout):  # timeouts stay retryable
+                raise
+            raise BadDocumentError(f"cannot render {src.name} page {i}: {exc}") from exc
+        if not out.exists():
+            raise BadDocumentError(f"cannot render {src.name} page {i}: no output")
+        _set_png_dpi(out, dpi)
+        pages.append(out)
+    return pages
+
+
+def _set_png_dpi(path: Path, dpi: int) -> None:
+    """pdftoppm writes no pHYs chunk (and some builds ignore -gray for PNG); store the DPI so
+    later steps need no side channel, and greyscale to keep the page a third of the size."""
+    with Image.open(path) as im:
+        im.load()
+        grey = _to_grey(im)
+    grey.save(path, dpi=(dpi, dpi))
+
+
+def pdf_text_layer(src: Path, *, timeout: float = 60.0) -> list[str]:
+    """Existing text of each page (empty string for image-only pages).
+
+    Uses pdftotext, which handles CID fonts and ToUnicode maps better than anything we
+    would write; pages are separated by form feeds in its output.
+    """
+    n_pages = len(pdf_page_sizes(src))
+    try:
+        out = run_tool(
+            ["pdftotext", "-enc", "UTF-8", str(src), "-"], timeout=timeout, env=tool_env()
+        )
+    except ExternalToolError as exc:
+        if isinstance(exc, ExternalToolTimeout):
+            raise
+        # The existing layer is advisory: a PDF poppler cannot extract from still gets OCR.
+        return [""] * n_pages
+    text = out.stdout.decode("utf-8", "replace")
+    pages = [p.strip() for p in text.split("\f")][:n_pages]
+    return pages + [""] * (n_pages - len(pages))
+
+
+# --- images -------------------------------------------------------------------------
+
+
+def image_dpi(im: Image.Image, default: int) -> int:
+    dpi = im.info.get("dpi")
+    try:
+        value = round(float(dpi[0])) if dpi else 0
+    except (TypeError, ValueError, IndexError):
+        value = 0
+    return value if _MIN_SANE_DPI <= value <= _MAX_SANE_DPI else default
+
+
+def _rasterise_image(
+    src: Path, out_dir: Path, dpi: int, max_pages: int, max_pixels: int
+) -> list[Path]:
+    try:
+        im = Image.open(src)
+    except Image.DecompressionBombError as exc:
+        raise BadDocumentError(f"{src.name}: decompression bomb refused: {exc}") from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise BadDocumentError(f"corrupt image {src.name}: {exc}") from exc
+    pages: list[Path] = []
+    with im:
+        n = getattr(im, "n_frames", 1)
+        if n > max_pages:
+            raise BadDocumentError(f"{src.name} has {n} pages; the limit is {max_pages}")
+        try:
+            for i, frame in enumerate(ImageSequence.Iterator(im), 1):
+                w, h = frame.size
+                if w * h > max_pixels:
+                    raise BadDocumentError(
+                        f"{src.name} page {i} is {w}x{h} pixels (limit {max_pixels}); "
+                        "refusing a possible decompression bomb"
+                    )
+                page_dpi = image_dpi(frame, dpi)
+                frame.load()  # frame by frame: only one decoded page in memory
+                grey = _to_grey(frame)
+                out = page_path(out_dir, i)
+                grey.save(out, dpi=(page_dpi, page_dpi))
+                pages.append(out)
+        except BadDocumentError:
+            raise
+        except (OSError, ValueError, SyntaxError, EOFError) as exc:
+            raise BadDocumentError(
+                f"corrupt image {src.name} (page {len(pages) + 1}): {exc}"
+            ) from exc
+    return pages
+
+
+def _to_grey(im: Image.Image) -> Image.Image:
+    """Greyscale on white: transparent areas become paper, not black."""
+    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+        rgba = im.convert("RGBA")
+        bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        bg.alpha_composite(rgba)
+        return bg.convert("L")
+    if im.mode == "1":
+        return im.convert("L")
+    return im if im.mode == "L" else im.convert("L")

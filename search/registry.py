@@ -1,0 +1,58 @@
+"""Choose the search backend from settings: ``make_search_index(settings)``.
+
+Backends register a factory under the name used in ``settings.search_backend``;
+the built-in ones import their module lazily so that, e.g., the embedded mode never
+needs the elasticsearch package installed.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from dms.errors import ConfigError, MissingDependencyError
+from dms.settings import Settings
+from search.base import SearchIndex
+
+Factory = Callable[[Settings], SearchIndex]
+_FACTORIES: dict[str, Factory] = {}
+
+
+def register_search_index(name: str) -> Callable[[Factory], Factory]:
+    def deco(factory: Factory) -> Factory:
+        _FACTORIES[name] = factory
+        return factory
+
+    return deco
+
+
+def available_backends() -> list[str]:
+    return sorted(_FACTORIES)
+
+
+def make_search_index(settings: Settings) -> SearchIndex:
+    factory = _FACTORIES.get(settings.search_backend)
+    if factory is None:
+        raise ConfigError(f"unknown search backend {settings.search_backend!r}",
+                          hint=f"one of {', '.join(available_backends())}")
+    return factory(settings)
+
+
+@register_search_index("tantivy")
+def _tantivy(settings: Settings) -> SearchIndex:
+    try:
+        from search.tantivy_index import TantivyIndex
+    except ImportError as e:
+        raise MissingDependencyError("the tantivy package is not installed",
+                                     hint="pip install tantivy") from e
+    if settings.search_index_path is None:
+        raise ConfigError("search_index_path is not set")
+    return TantivyIndex(settings.search_index_path)
+
+
+@register_search_index("elasticsearch")
+def _elasticsearch(settings: Settings) -> SearchIndex:
+    if not settings.es_url:
+        raise ConfigError("search_backend=elasticsearch needs es_url",
+                          hint="set DMS_ES_URL, e.g. http://localhost:9200")
+    from search.es_index import ElasticsearchIndex
+
+    return ElasticsearchIndex(settings.es_url, settings.es_index)

@@ -1,0 +1,321 @@
+"""Embedded search backend: a tantivy index in a local directory.
+
+Multi-process writing: tantivy allows one ``IndexWriter`` per index directory at a
+time, across processes (an OS file lock, released automatically if a process dies).
+The web process and the OCR workers all write, so nobody keeps a writer open: every
+batch acquires the writer (retrying with backoff while another process holds it, up
+to ``lock_timeout`` seconds), commits, waits for merges and releases it. Readers are
+lock-free; ``refresh()`` reloads to see other processes' commits.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import tantivy
+from tantivy import Occur, Query
+
+from dms.errors import QueryError, SearchError
+from search.analysis import (
+    TANTIVY_TOKEN_PATTERN,
+    make_snippet,
+    normalize_identifier,
+    normalize_text,
+)
+from search.base import (
+    FACET_FIELDS,
+    FACET_SIZE,
+    FILTER_FIELDS,
+    Hit,
+    PageDoc,
+    SearchQuery,
+    SearchResult,
+    hit_fields,
+    page_from_source,
+    page_to_source,
+    validate_paging,
+)
+from search.query import NORMALISED_KEY_FIELDS, ParsedQuery, Term, parse_query
+
+ANALYZER = "dms_text"
+TEXT_FIELDS = ("text", "title", "customer_name")  # what a plain query term searches
+KEYWORD_FIELDS = ("customer_no", "business_no", "business_type", "doc_type", "team", "state")
+IDENTIFIER_BOOST = 10.0  # an exact identifier hit must outrank any text-only mention
+BATCH_PAGES = 500  # pages per writer acquisition, so other writers are not starved
+# Frequent function characters carry no topic; keep them out of more-like-this.
+MLT_STOP_WORDS = list("的了是在和有与及或为对等于其中之也就都而被把这那个")
+
+
+def build_analyzer() -> tantivy.TextAnalyzer:
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(TANTIVY_TOKEN_PATTERN))
+        .filter(tantivy.Filter.remove_long(64))  # OCR garbage runs, not words
+        .filter(tantivy.Filter.lowercase())
+        .build()
+    )
+
+
+def build_schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("page_id", stored=True, tokenizer_name="raw")
+    sb.add_integer_field("document_id", stored=True, indexed=True, fast=True)
+    for f in TEXT_FIELDS:  # indexed from the Simplified-folded text; originals live in source
+        sb.add_text_field(f, stored=False, tokenizer_name=ANALYZER)
+    for f in KEYWORD_FIELDS:  # fast = facets via aggregate()
+        sb.add_text_field(f, stored=False, tokenizer_name="raw", fast=True)
+    sb.add_text_field("identifiers", stored=False, tokenizer_name="raw")
+    sb.add_date_field("date", indexed=True, fast=True)
+    sb.add_integer_field("year", indexed=True, fast=True)
+    sb.add_bytes_field("source", stored=True)  # JSON of the PageDoc as given (like ES _source)
+    return sb.build()
+
+
+def _as_datetime(d: dt.date) -> dt.datetime:
+    return dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC)
+
+
+def _source(searcher: tantivy.Searcher, addr: tantivy.DocAddress) -> dict[str, Any]:
+    raw = searcher.doc(addr).get_first("source")
+    if not isinstance(raw, bytes):
+        raise SearchError("index document without source: rebuild the index")
+    src: dict[str, Any] = json.loads(raw)
+    return src
+
+
+class TantivyIndex:
+    name = "tantivy"
+
+    def __init__(self, path: Path, *, lock_timeout: float = 30.0,
+                 heap_size: int = 50_000_000) -> None:
+        self.path = Path(path)
+        self._lock_timeout = lock_timeout
+        self._heap_size = heap_size
+        self._write_lock = threading.Lock()  # threads of one process queue here, not on disk
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._schema = build_schema()
+        try:
+            self._index = tantivy.Index(self._schema, path=str(self.path), reuse=True)
+        except ValueError as e:
+            raise SearchError(f"cannot open search index at {self.path}: {e}",
+                              hint="an index of an older schema: delete the directory "
+                                   "and reindex") from e
+        self._analyzer = build_analyzer()
+        self._index.register_tokenizer(ANALYZER, self._analyzer)
+
+    # ---------------------------------------------------------------- writing
+    def _acquire_writer(self) -> tantivy.IndexWriter:
+        deadline = time.monotonic() + self._lock_timeout
+        delay = 0.02
+        while True:
+            try:
+                return self._index.writer(heap_size=self._heap_size, num_threads=1)
+            except ValueError as e:
+                if "LockBusy" not in str(e):
+                    raise SearchError(f"cannot open a writer on {self.path}: {e}") from e
+                if time.monotonic() >= deadline:
+                    raise SearchError(
+                        f"search index {self.path} stayed locked by another writer for "
+                        f"{self._lock_timeout:.0f}s",
+                        hint="another dms process is writing a long batch; retry later",
+                    ) from e
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+
+    @contextmanager
+    def _writer(self) -> Iterator[tantivy.IndexWriter]:
+        with self._write_lock:
+            writer = self._acquire_writer()
+            try:
+                yield writer
+                writer.commit()
+            except BaseException:
+                writer.rollback()
+                raise
+            finally:
+                writer.wait_merging_threads()  # consumes the writer: releases the file lock
+        self._index.reload()
+
+    def _make_doc(self, p: PageDoc) -> tantivy.Document:
+        doc = tantivy.Document()
+        doc.add_text("page_id", p.page_id)
+        doc.add_integer("document_id", p.document_id)
+        for f in TEXT_FIELDS:
+            value = getattr(p, f)
+            if value:
+                doc.add_text(f, normalize_text(value))
+        for f in KEYWORD_FIELDS:
+            value = getattr(p, f).strip()
+            if value:  # no "" bucket in facets
+                doc.add_text(f, normalize_identifier(value) if f in NORMALISED_KEY_FIELDS
+                             else value)
+        for ident in p.identifiers:
+            if ident.strip():
+                doc.add_text("identifiers", normalize_identifier(ident))
+        if p.date is not None:
+            doc.add_date("date", _as_datetime(p.date))
+            doc.add_integer("year", p.date.year)
+        doc.add_bytes("source", json.dumps(page_to_source(p), ensure_ascii=False).encode())
+        return doc
+
+    def index_pages(self, pages: Iterable[PageDoc]) -> int:
+        it = iter(pages)
+        written = 0
+        while batch := list(islice(it, BATCH_PAGES)):
+            docs = [(p.page_id, self._make_doc(p)) for p in batch]  # analyse before locking
+            with self._writer() as w:
+                for page_id, doc in docs:
+                    w.delete_documents_by_term("page_id", page_id)  # upsert
+                    w.add_document(doc)
+            written += len(docs)
+        return written
+
+    def delete_document(self, document_id: int) -> None:
+        with self._writer() as w:
+            w.delete_documents_by_term("document_id", document_id)
+
+    def clear(self) -> None:
+        with self._writer() as w:
+            w.delete_all_documents()
+
+    def refresh(self) -> None:
+        self._index.reload()
+
+    def count(self) -> int:
+        return int(self._index.searcher().num_docs)
+
+    def close(self) -> None:
+        # Nothing is held between calls (no writer); the reader goes with the object.
+        pass
+
+    # ---------------------------------------------------------------- querying
+    def _tokens(self, text: str) -> list[str]:
+        return list(self._analyzer.analyze(normalize_text(text)))
+
+    def _text_query(self, tokens: list[str]) -> Query:
+        words: list[str | tuple[int, str]] = list(tokens)
+        per_field = [  # tantivy panics on a one-word phrase: use a term query then
+            Query.term_query(self._schema, f, tokens[0]) if len(tokens) == 1
+            else Query.phrase_query(self._schema, f, words)
+            for f in TEXT_FIELDS
+        ]
+        return Query.boolean_query([(Occur.Should, q) for q in per_field])
+
+    def _term_query(self, t: Term) -> Query | None:
+        if t.field == "year":
+            try:
+                return Query.term_query(self._schema, "year", int(t.text))
+            except ValueError as e:
+                raise QueryError(f"year must be a number, got {t.text!r}") from e
+        if t.field is not None:
+            return Query.term_query(self._schema, t.field, t.key)
+        tokens = self._tokens(t.text)
+        clauses: list[tuple[Occur, Query]] = []
+        if tokens:
+            clauses.append((Occur.Should, self._text_query(tokens)))
+        if t.identifier:
+            for f in ("identifiers", "customer_no", "business_no"):
+                exact = Query.term_query(self._schema, f, t.key)
+                clauses.append((Occur.Should, Query.boost_query(exact, IDENTIFIER_BOOST)))
+        if not clauses:
+            return None  # e.g. pure punctuation: nothing to search for, ignored
+        return clauses[0][1] if len(clauses) == 1 else Query.boolean_query(clauses)
+
+    def _filter_queries(self, q: SearchQuery) -> list[Query]:
+        out: list[Query] = []
+        for field, values in q.filters.items():
+            if field not in FILTER_FIELDS:
+                raise QueryError(f"unknown filter field {field!r}",
+                                 hint=f"one of {', '.join(FILTER_FIELDS)}")
+            if not values:
+                continue
+            terms = [self._term_query(Term(v, field=field)) for v in values]
+            out.append(Query.boolean_query([(Occur.Should, t) for t in terms if t]))
+        if q.date_from or q.date_to:
+            out.append(Query.range_query(
+                self._schema, "date", tantivy.FieldType.Date,
+                _as_datetime(q.date_from) if q.date_from else None,
+                _as_datetime(q.date_to) if q.date_to else None,
+            ))
+        if q.allowed_teams is not None:
+            out.append(Query.term_set_query(self._schema, "team", list(q.allowed_teams)))
+        return out
+
+    def build_query(self, parsed: ParsedQuery, q: SearchQuery) -> Query:
+        clauses: list[tuple[Occur, Query]] = []
+        for group in parsed.groups:
+            subs = [s for s in (self._term_query(t) for t in group) if s is not None]
+            if subs:
+                clauses.append((Occur.Must, subs[0] if len(subs) == 1 else
+                                Query.boolean_query([(Occur.Should, s) for s in subs])))
+        for t in parsed.excluded:
+            ex = self._term_query(t)
+            if ex is not None:
+                clauses.append((Occur.MustNot, ex))
+        if not any(o == Occur.Must for o, _ in clauses):
+            clauses.append((Occur.Must, Query.all_query()))
+        # Filters must not change relevance: constant score 0.
+        clauses += [(Occur.Must, Query.const_score_query(f, 0.0)) for f in self._filter_queries(q)]
+        return Query.boolean_query(clauses)
+
+    def _hit(self, searcher: tantivy.Searcher, addr: tantivy.DocAddress, score: float,
+             phrases: list[list[str]]) -> Hit:
+        src = _source(searcher, addr)
+        page = page_from_source(src)
+        return Hit(document_id=page.document_id, page_no=page.page_no, page_id=page.page_id,
+                   score=score, snippet=make_snippet(page.text, phrases), fields=hit_fields(src))
+
+    def _facets(self, searcher: tantivy.Searcher, query: Query) -> dict[str, dict[str, int]]:
+        spec = {f: {"terms": {"field": f, "size": FACET_SIZE}} for f in FACET_FIELDS}
+        raw: dict[str, Any] = searcher.aggregate(query, spec)
+        return {f: {str(b["key"]): int(b["doc_count"]) for b in raw.get(f, {}).get("buckets", [])}
+                for f in FACET_FIELDS}
+
+    def search(self, q: SearchQuery) -> SearchResult:
+        t0 = time.perf_counter()
+        offset, limit = validate_paging(q)
+        parsed = parse_query(q.text)
+        query = self.build_query(parsed, q)
+        searcher = self._index.searcher()
+        phrases = [self._tokens(t.text) for t in parsed.positive_terms if t.field is None]
+        by_date = q.sort != "relevance" or not parsed.groups  # no words: newest first
+        if by_date:
+            order = tantivy.Order.Asc if q.sort == "date_asc" else tantivy.Order.Desc
+            res = searcher.search(query, limit, count=True, order_by_field="date",
+                                  offset=offset, order=order)
+        else:
+            res = searcher.search(query, limit, count=True, offset=offset)
+        hits = [self._hit(searcher, addr, 0.0 if by_date else float(key), phrases)
+                for key, addr in res.hits]
+        facets = self._facets(searcher, query) if q.facets else {}
+        # .count exists at runtime (count=True) but is missing from tantivy's type stubs
+        return SearchResult(total=int(getattr(res, "count", 0) or 0), hits=hits, facets=facets,
+                            took_ms=(time.perf_counter() - t0) * 1000)
+
+    def more_like_this(self, document_id: int, size: int = 10) -> SearchResult:
+        t0 = time.perf_counter()
+        searcher = self._index.searcher()
+        own = Query.term_query(self._schema, "document_id", document_id)
+        pages = searcher.search(own, 10_000).hits
+        text = " ".join(_source(searcher, a)["text"] for _, a in pages)
+        if not text.strip():
+            return SearchResult(total=0, hits=[], took_ms=(time.perf_counter() - t0) * 1000)
+        mlt = Query.more_like_this_document_fields_query(
+            self._schema, {"text": [normalize_text(text)]}, min_doc_frequency=1,
+            min_term_frequency=1, max_query_terms=64, stop_words=MLT_STOP_WORDS)
+        query = Query.boolean_query([(Occur.Must, mlt), (Occur.MustNot, own)])
+        hits: dict[int, Hit] = {}
+        # Pages come back; one best page per document. Over-fetch to fill ``size`` docs.
+        for score, addr in searcher.search(query, size * 20).hits:
+            hit = self._hit(searcher, addr, float(score), [])
+            hits.setdefault(hit.document_id, hit)
+            if len(hits) >= size:
+                break
+        return SearchResult(total=len(hits), hits=list(hits.values()),
+                            took_ms=(time.perf_counter() - t0) * 1000)
