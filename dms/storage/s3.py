@@ -136,8 +136,15 @@ class S3ObjectStore:
         validate_key(key)
         extra = {"ContentType": content_type} if content_type else None
         try:
-            # upload_file streams from disk and switches to multipart above the threshold;
-            # S3 only makes an object visible once the upload completes.
+            if path.stat().st_size < self._transfer.multipart_threshold:
+                # One streamed PUT: the transfer manager's per-call thread pool and
+                # futures cost more CPU than the upload itself for typical scans.
+                with path.open("rb") as fh:
+                    self._client.put_object(Bucket=self.bucket, Key=key, Body=fh,
+                                            **({"ContentType": content_type}
+                                               if content_type else {}))
+                return
+            # Large files: multipart; S3 makes the object visible only when complete.
             self._client.upload_file(
                 str(path), self.bucket, key, ExtraArgs=extra, Config=self._transfer
             )
