@@ -156,20 +156,43 @@ def search_cmd(c: CliContext, query: tuple[str, ...], as_json: bool, size: int) 
                    f"{h.snippet.replace('<mark>', '[').replace('</mark>', ']')}")
 
 
-def _every_hundred(n: int) -> None:
-    if n % 100 == 0:
-        click.echo(f"{n} documents…", err=True)
+def _report_progress(done: int, last_id: int) -> None:
+    click.echo(f"{done} documents… (resume with --after-id {last_id})", err=True)
 
 
 @cli.command("reindex", help="Rebuild the search index from the database.")
+@click.option("--after-id", type=int, default=0,
+              help="resume an interrupted run after this document id (does not clear)")
 @pass_ctx
-def reindex(c: CliContext) -> None:
+def reindex(c: CliContext, after_id: int) -> None:
     from dms.db.session import session_scope
     from dms.services.indexing import reindex_all
 
     with session_scope(c.services.sessions) as s:
-        n = reindex_all(s, c.services.index, progress=_every_hundred)
+        n = reindex_all(s, c.services.index, after_id=after_id, progress=_report_progress)
     click.echo(f"indexed {n} pages")
+
+
+@cli.group(help="Documents.")
+def documents() -> None:
+    pass
+
+
+@documents.command("delete", help="Delete a document (rows, index entries, derived files; "
+                                  "the original scan stays in the object store).")
+@click.argument("document_id", type=int)
+@click.option("--reason", default="", help="recorded in the audit log")
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+@pass_ctx
+def documents_delete(c: CliContext, document_id: int, reason: str, yes: bool) -> None:
+    from dms.db.session import session_scope
+    from dms.services.document_deletion import delete_document
+
+    if not yes:
+        click.confirm(f"delete document {document_id}?", abort=True)
+    with session_scope(c.services.sessions) as s:
+        delete_document(s, c.services, document_id, actor="cli", reason=reason)
+    click.echo(f"document {document_id} deleted")
 
 
 @cli.command("ocr", help="Re-run OCR (--reprocess) or re-queue lost work (--resume).")
@@ -178,9 +201,11 @@ def reindex(c: CliContext) -> None:
 @click.option("--document", "document_ids", type=int, multiple=True)
 @click.option("--customer", "customer_no", default=None)
 @click.option("--all", "all_docs", is_flag=True)
+@click.option("--engine", default=None,
+              help="OCR engine for this reprocess run (tesseract, ppocr); default: settings")
 @pass_ctx
 def ocr(c: CliContext, reprocess: bool, resume: bool, document_ids: tuple[int, ...],
-        customer_no: str | None, all_docs: bool) -> None:
+        customer_no: str | None, all_docs: bool, engine: str | None) -> None:
     from datetime import timedelta
 
     from sqlalchemy import select
@@ -203,7 +228,7 @@ def ocr(c: CliContext, reprocess: bool, resume: bool, document_ids: tuple[int, .
         elif not all_docs:
             raise click.UsageError("name --document ID, --customer NO or --all")
         ids = list(s.scalars(stmt))
-    n = ocr_flow.reprocess(c.services, c.dispatcher, ids)
+    n = ocr_flow.reprocess(c.services, c.dispatcher, ids, engine=engine)
     click.echo(f"queued {n} documents for OCR")
 
 
@@ -247,6 +272,20 @@ def _register_optional() -> None:
 
     cli.add_command(ingest_command, "ingest")
     cli.add_command(up, "up")
+    from dms.cli_physical import labels_group, rooms
+
+    cli.add_command(rooms, "rooms")
+    cli.add_command(labels_group, "labels")
+    from dms.classify.cli import classify
+
+    cli.add_command(classify, "classify")
+    from dms.cli_lifecycle import events_group, reminders_group
+
+    cli.add_command(events_group, "events")
+    cli.add_command(reminders_group, "reminders")
+    from dms.cli_reports import report_group
+
+    cli.add_command(report_group, "report")
 
 
 _register_optional()

@@ -58,12 +58,41 @@ class Settings(BaseSettings):
     ocr_max_pixels: int = 200_000_000
     ocr_max_retries: int = 3
 
+    # --- classification (config/doc_types.yaml holds the rules) ----------------
+    classify_review_below: float = 0.6  # type confidence under this: review queue
+    classify_min_training_docs: int = 30  # confirmed documents before a model is trained
+    classify_retrain_after: int = 20  # new human decisions that make a retraining due
+    # Which OCR engine reads pages: "ppocr" (PP-OCR on ONNX Runtime) or "tesseract". The
+    # default is the one benchmarks/ocr_engines_bench.py measured best (README, "OCR engines").
+    ocr_engine: str = "ppocr"
+    # Per document type, e.g. DMS_OCR_ENGINE_BY_DOC_TYPE='{"GYDHT": "tesseract"}'. Used when a
+    # document's type is known, i.e. on reprocessing after classification.
+    ocr_engine_by_doc_type: dict[str, str] = Field(default_factory=dict)
+    # The engine whose confidence on a small crop decides a page's 0/90/180/270 turn,
+    # whichever engine then reads the page (measured by the same benchmark).
+    ocr_orientation_engine: str = "tesseract"
+
     # --- web -----------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000
     secret_key: str = "dev-only-change-me"
     default_locale: Literal["zh_CN", "en"] = "zh_CN"
     station_token: str = ""  # shared token for scanner stations' upload API
+
+    # --- reminders and urging (催办) ------------------------------------------
+    notifier: str = "log"  # log | smtp (see dms.services.notify)
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_sender: str = "dms@localhost"
+    smtp_starttls: bool = True
+    smtp_timeout_s: float = 30.0
+    reminders_sweep_every_s: float = 900.0  # Celery beat interval of the urging sweep
+
+    # --- physical archive ------------------------------------------------------
+    label_width_mm: float = 100.0  # box/volume labels for the label printer
+    label_height_mm: float = 60.0
 
     log_level: str = "INFO"
     log_config: Path | None = None  # a logging dictConfig YAML, e.g. config/logging.yaml
@@ -80,6 +109,11 @@ class Settings(BaseSettings):
         if not self.broker_url:
             self.broker_url = f"sqla+sqlite:///{self.data_dir / 'broker.sqlite'}"
         return self
+
+    @property
+    def holidays_path(self) -> Path:
+        """The working-day calendar of business time limits (调休 included)."""
+        return self.config_dir / "holidays.yaml"
 
     @property
     def checklist_path(self) -> Path:

@@ -9,8 +9,10 @@ import os
 from typing import Any
 
 from celery import Celery
+from celery.schedules import crontab
 
 from dms.services.container import Services, build_services
+from dms.services.ocr_flow import document_time_limits, page_time_limits
 from dms.settings import Settings
 from ocr_worker.broker import broker_url
 
@@ -19,7 +21,10 @@ QUEUE = "dms"
 
 def make_celery(settings: Settings) -> Celery:
     settings.ensure_dirs()
-    app = Celery("dms", broker=broker_url(settings.broker_url), include=["ocr_worker.tasks"])
+    app = Celery("dms", broker=broker_url(settings.broker_url),
+                 include=["ocr_worker.tasks", "ocr_worker.classify_tasks",
+                          "ocr_worker.lifecycle_tasks", "ocr_worker.report_tasks"])
+    soft_limit, hard_limit = page_time_limits(settings)
     transport_options: dict[str, Any] = {}
     if settings.broker_url.startswith("sqla+"):
         # Poll often: the SQL transport has no push; 0.2 s keeps pages flowing.
@@ -29,14 +34,19 @@ def make_celery(settings: Settings) -> Celery:
         transport_options["visibility_timeout"] = 3600
     app.conf.update(
         task_default_queue=QUEUE,
+        # Per-page parallelism: a worker process holds only the page it is reading (acks
+        # late, prefetch 1), so a 200-page document's pages spread over every worker.
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_ignore_result=True,
         task_serializer="json",
         accept_content=["json"],
-        task_time_limit=settings.ocr_page_timeout_s * 2 + 60,
-        task_soft_time_limit=settings.ocr_page_timeout_s * 2,
+        task_time_limit=hard_limit,
+        task_soft_time_limit=soft_limit,
+        # Splitting a document takes longer the more pages it has (its own budget inside).
+        task_annotations={"dms.ocr_document": dict(zip(
+            ("soft_time_limit", "time_limit"), document_time_limits(settings), strict=True))},
         broker_transport_options=transport_options,
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
@@ -44,6 +54,12 @@ def make_celery(settings: Settings) -> Celery:
         worker_concurrency=settings.worker_concurrency or os.cpu_count() or 1,
         beat_schedule={
             "requeue-stalled-ocr": {"task": "dms.requeue_stalled", "schedule": 300.0},
+            "retrain-classifier-if-due": {"task": "dms.retrain_classifier", "schedule": 3600.0},
+            "reminders-sweep": {"task": "dms.reminders_sweep",
+                                "schedule": settings.reminders_sweep_every_s},
+            # Mondays 08:30 Beijing time (00:30 UTC): each team leader's weekly report.
+            "weekly-team-reports": {"task": "dms.weekly_team_reports",
+                                    "schedule": crontab(minute=30, hour=0, day_of_week=1)},
         },
     )
     app.dms_settings = settings  # type: ignore[attr-defined]

@@ -1,7 +1,8 @@
 """OCR engines behind one small protocol, and a registry keyed by name.
 
-Only :class:`TesseractEngine` exists today; a PP-OCR engine can be registered through
-:func:`register_engine` without touching the pipeline.
+Two engines are registered: ``tesseract`` (:class:`TesseractEngine`) and ``ppocr`` (PP-OCR
+on ONNX Runtime, :mod:`ocr_worker.ppocr_engine`, imported only when asked for). Which one
+reads a page is decided by :func:`choose_engine`.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import io
 import itertools
 import re
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -275,4 +276,34 @@ def get_engine(name: str) -> OcrEngine:
     return factory()
 
 
+def engine_names() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def choose_engine(
+    default: str, by_doc_type: Mapping[str, str], *, doc_type: str | None = None,
+    requested: str | None = None,
+) -> str:
+    """The engine for one document: an explicit request (``dms ocr --reprocess --engine``)
+    wins, then the setting for its document type, then the deployment's default.
+
+    The document type is usually unknown at the first OCR (classification reads the OCR
+    text), so the per-type choice takes effect when a classified document is reprocessed.
+    """
+    for name in (requested, by_doc_type.get(doc_type or "") if doc_type else None, default):
+        if name:
+            if name not in _REGISTRY:
+                raise ConfigError(f"unknown OCR engine {name!r}",
+                                  hint=f"known engines: {', '.join(engine_names())}")
+            return name
+    raise ConfigError("no OCR engine configured", hint="set DMS_OCR_ENGINE")
+
+
+def _ppocr() -> OcrEngine:
+    from ocr_worker.ppocr_engine import PpOcrEngine
+
+    return PpOcrEngine()
+
+
 register_engine("tesseract", TesseractEngine)
+register_engine("ppocr", _ppocr)

@@ -36,16 +36,18 @@ SUBSTANTIAL_EXISTING_TEXT = 20
 
 def make_context(
     image: Path, settings: Settings, *, page_no: int, work_dir: Path | None = None,
-    engine: str = "tesseract", languages: str | None = None,
+    engine: str | None = None, languages: str | None = None,
 ) -> PageContext:
-    """A PageContext from settings; the work dir defaults to ``settings.work_dir/<stem>``."""
+    """A PageContext from settings; the work dir defaults to ``settings.work_dir/<stem>``,
+    the engine to the deployment's ``settings.ocr_engine``."""
     return PageContext(
         work_dir=work_dir or settings.work_dir / image.stem,
         page_no=page_no,
         languages=languages or settings.ocr_languages,
         dpi=settings.ocr_dpi,
         timeout=float(settings.ocr_page_timeout_s),
-        engine=engine,
+        engine=engine or settings.ocr_engine,
+        orientation_engine=settings.ocr_orientation_engine,
     )
 
 

@@ -30,6 +30,9 @@ class PageContext:
     dpi: int
     timeout: float  # seconds for the whole page; tools get what is left
     engine: str = "tesseract"
+    # The engine whose block-layout confidence judges the page orientation (below), which
+    # need not be the one that recognises: settings.ocr_orientation_engine.
+    orientation_engine: str = "tesseract"
     # What the steps found, filled in as they run:
     rotation: int = 0  # clockwise degrees applied
     skew: float = 0.0  # correcting rotation deskew applied, degrees counter-clockwise
@@ -150,6 +153,10 @@ _CONF_MARGIN = 10.0
 _OSD_MIN_CONF = 1.0
 
 
+# A row (column) with ink over this share of its length is a border or a rule, not text.
+_SOLID = 0.6
+
+
 def row_profile_cv(mask: np.ndarray) -> float:
     """Coefficient of variation of the row profile, margins trimmed. Horizontal text lines
     alternate full and empty rows (measured 0.9-1.35 on rendered pages) while the same page
@@ -166,15 +173,28 @@ def row_profile_cv(mask: np.ndarray) -> float:
 
 def _text_crop(grey: np.ndarray, dpi: int) -> np.ndarray:
     """The densest 1.5-inch band of rows, at most 4 inches wide: a few lines of text are
-    enough to judge the orientation, and garbage (wrong orientation) OCR stays cheap."""
+    enough to judge the orientation, and garbage (wrong orientation) OCR stays cheap.
+
+    Rows and columns that are mostly ink are not text but a scanner's dark edge or a
+    table rule; they are ignored and whitened (measured: a grey strip along the bottom
+    edge of a scan out-inked the text and the crop held no text at all)."""
     h, w = grey.shape
     band = min(h, int(1.5 * dpi))
-    ink = (grey < 128).sum(axis=1).astype(np.float64)
+    mask = grey < 128
+    ink = mask.sum(axis=1).astype(np.float64)
+    solid_rows = ink > _SOLID * w
+    ink[solid_rows] = 0
     sums = np.convolve(ink, np.ones(band), mode="valid")
     top = int(np.argmax(sums)) if sums.size else 0
-    cols = np.nonzero((grey[top : top + band] < 128).any(axis=0))[0]
+    col_ink = mask[top : top + band].sum(axis=0)
+    solid_cols = col_ink > _SOLID * min(band, h)
+    cols = np.nonzero((col_ink > 0) & ~solid_cols)[0]
     x0 = max(0, int(cols[0]) - 20) if cols.size else 0
-    return grey[top : top + band, x0 : min(w, x0 + int(4 * dpi))]
+    x1 = min(w, x0 + int(4 * dpi))
+    crop = grey[top : top + band, x0:x1].copy()
+    crop[solid_rows[top : top + band]] = 255
+    crop[:, solid_cols[x0:x1]] = 255
+    return crop
 
 
 def _orientation_confidence(grey: np.ndarray, rotation: int, ctx: PageContext) -> float:
@@ -182,7 +202,7 @@ def _orientation_confidence(grey: np.ndarray, rotation: int, ctx: PageContext) -
     save_grey(_text_crop(rotate_right_angle(grey, rotation), ctx.dpi), path, ctx.dpi)
     # The first language alone is enough to tell upright from not, at a third of the cost
     # of the usual chi_sim+chi_tra+eng.
-    out = ctx.get_engine().recognise(
+    out = get_engine(ctx.orientation_engine).recognise(
         path, languages=ctx.languages.split("+")[0], dpi=ctx.dpi, timeout=ctx.remaining(),
         layout="block",
     )

@@ -2,7 +2,8 @@
 
 Tasks take IDs, are idempotent, ack late, and translate errors in one place:
 an ``OcrError`` that can be retried is retried with exponential backoff; the
-last attempt records the failure on the page instead of losing the document.
+last attempt records the failure (on the page, or on the document when it cannot
+even be split into pages) instead of losing the document.
 """
 from __future__ import annotations
 
@@ -39,24 +40,26 @@ def _ctx(task: Task) -> tuple[Any, CeleryDispatcher]:
     return services_for(app), CeleryDispatcher(app)
 
 
-@shared_task(bind=True, name="dms.ocr_document", max_retries=5, acks_late=True)
+@shared_task(bind=True, name="dms.ocr_document", acks_late=True)
 def ocr_document(self: Task, document_id: int) -> None:
     services, dispatcher = _ctx(self)
+    max_retries = services.settings.ocr_max_retries
     try:
-        ocr_flow.prepare_document(services, document_id, dispatcher)
+        ocr_flow.prepare_document(services, document_id, dispatcher,
+                                  final_attempt=self.request.retries >= max_retries)
     except OcrError as exc:
-        if not exc.retryable:
-            raise
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        log.warning("document %s: %s (attempt %s)", document_id, exc, self.request.retries + 1)
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries),
+                         max_retries=max_retries) from exc
 
 
 @shared_task(bind=True, name="dms.ocr_page", acks_late=True)
 def ocr_page(self: Task, page_id: int) -> None:
     services, dispatcher = _ctx(self)
     max_retries = services.settings.ocr_max_retries
-    final = self.request.retries >= max_retries
     try:
-        ocr_flow.ocr_page(services, page_id, dispatcher, final_attempt=final)
+        ocr_flow.ocr_page(services, page_id, dispatcher,
+                          final_attempt=self.request.retries >= max_retries)
     except OcrError as exc:
         log.warning("page %s: %s (attempt %s)", page_id, exc, self.request.retries + 1)
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries),

@@ -34,4 +34,7 @@ PY=${PYTHON:-python3}
 if [[ ! -x .venv/bin/python ]]; then "$PY" -m venv .venv; fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e "$extras"
+# The PP-OCR engine's models ship inside this wheel. --no-deps: it asks for opencv-python,
+# which would overwrite our opencv-python-headless; its other requirements are in setup.cfg.
+.venv/bin/python -m pip install -q --no-deps "rapidocr-onnxruntime==1.4.4"
 echo "installed: $(.venv/bin/dms --version)"

@@ -24,10 +24,9 @@ from tantivy import Occur, Query
 
 from dms.errors import QueryError, SearchError
 from search.analysis import (
-    TANTIVY_TOKEN_PATTERN,
     make_snippet,
     normalize_identifier,
-    normalize_text,
+    spaced_tokens,
 )
 from search.base import (
     FACET_FIELDS,
@@ -54,8 +53,9 @@ MLT_STOP_WORDS = list("的了是在和有与及或为对等于其中之也就都
 
 
 def build_analyzer() -> tantivy.TextAnalyzer:
+    """Applied to ``spaced_tokens(text)``: the tokens are already split in Python."""
     return (
-        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(TANTIVY_TOKEN_PATTERN))
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
         .filter(tantivy.Filter.remove_long(64))  # OCR garbage runs, not words
         .filter(tantivy.Filter.lowercase())
         .build()
@@ -93,10 +93,16 @@ class TantivyIndex:
     name = "tantivy"
 
     def __init__(self, path: Path, *, lock_timeout: float = 30.0,
-                 heap_size: int = 50_000_000) -> None:
+                 heap_size: int = 50_000_000, writer_threads: int = 1,
+                 batch_pages: int = BATCH_PAGES) -> None:
+        """``heap_size``/``writer_threads``/``batch_pages``: the defaults suit many small
+        writers sharing the index; a bulk load (``dms reindex``, the benchmark) wants a
+        big heap, one thread per core and large batches (fewer commits and merges)."""
         self.path = Path(path)
         self._lock_timeout = lock_timeout
         self._heap_size = heap_size
+        self._writer_threads = writer_threads
+        self._batch_pages = batch_pages
         self._write_lock = threading.Lock()  # threads of one process queue here, not on disk
         self.path.mkdir(parents=True, exist_ok=True)
         self._schema = build_schema()
@@ -115,7 +121,8 @@ class TantivyIndex:
         delay = 0.02
         while True:
             try:
-                return self._index.writer(heap_size=self._heap_size, num_threads=1)
+                return self._index.writer(heap_size=self._heap_size,
+                                          num_threads=self._writer_threads)
             except ValueError as e:
                 if "LockBusy" not in str(e):
                     raise SearchError(f"cannot open a writer on {self.path}: {e}") from e
@@ -149,7 +156,7 @@ class TantivyIndex:
         for f in TEXT_FIELDS:
             value = getattr(p, f)
             if value:
-                doc.add_text(f, normalize_text(value))
+                doc.add_text(f, spaced_tokens(value))
         for f in KEYWORD_FIELDS:
             value = getattr(p, f).strip()
             if value:  # no "" bucket in facets
@@ -167,7 +174,7 @@ class TantivyIndex:
     def index_pages(self, pages: Iterable[PageDoc]) -> int:
         it = iter(pages)
         written = 0
-        while batch := list(islice(it, BATCH_PAGES)):
+        while batch := list(islice(it, self._batch_pages)):
             docs = [(p.page_id, self._make_doc(p)) for p in batch]  # analyse before locking
             with self._writer() as w:
                 for page_id, doc in docs:
@@ -196,7 +203,7 @@ class TantivyIndex:
 
     # ---------------------------------------------------------------- querying
     def _tokens(self, text: str) -> list[str]:
-        return list(self._analyzer.analyze(normalize_text(text)))
+        return list(self._analyzer.analyze(spaced_tokens(text)))
 
     def _text_query(self, tokens: list[str]) -> Query:
         words: list[str | tuple[int, str]] = list(tokens)
@@ -307,7 +314,7 @@ class TantivyIndex:
         if not text.strip():
             return SearchResult(total=0, hits=[], took_ms=(time.perf_counter() - t0) * 1000)
         mlt = Query.more_like_this_document_fields_query(
-            self._schema, {"text": [normalize_text(text)]}, min_doc_frequency=1,
+            self._schema, {"text": [spaced_tokens(text)]}, min_doc_frequency=1,
             min_term_frequency=1, max_query_terms=64, stop_words=MLT_STOP_WORDS)
         query = Query.boolean_query([(Occur.Must, mlt), (Occur.MustNot, own)])
         hits: dict[int, Hit] = {}

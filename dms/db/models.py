@@ -48,6 +48,7 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_team_leader: Mapped[bool] = mapped_column(Boolean, default=False)  # receives escalations
     locale: Mapped[str] = mapped_column(String(8), default="zh_CN")
+    email: Mapped[str] = mapped_column(String(200), default="")  # where urges are mailed
     team: Mapped[Team | None] = relationship()
 
 
@@ -78,6 +79,11 @@ class Business(Base):
     archive_state: Mapped[str] = mapped_column(String(24), default="pending_add", index=True)
     state_since: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The business time limit of the current step (业扩时限), kept as instants so the
+    # inbox finds warning/overdue items with an index range scan (see dms.domain.reminders).
+    current_step: Mapped[str | None] = mapped_column(String(32))
+    step_warn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    step_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     customer: Mapped[Customer] = relationship(back_populates="businesses")
     steps: Mapped[list[BusinessStepDone]] = relationship(back_populates="business",
                                                           order_by="BusinessStepDone.completed_at")
@@ -116,6 +122,8 @@ class Document(Base):
     # queued → rasterising → ocr → done | failed (see ocr_worker.tasks)
     ocr_status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     ocr_error: Mapped[str] = mapped_column(Text, default="")
+    # The OCR engine asked for by the last `dms ocr --reprocess --engine`; "" = settings.
+    ocr_engine: Mapped[str] = mapped_column(String(32), default="", server_default="")
     facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -148,6 +156,7 @@ class Page(Base):
     engine: Mapped[str] = mapped_column(String(32), default="")
     ocr_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ocr_finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    worker: Mapped[str] = mapped_column(String(128), default="")  # host:pid that claimed it
     document: Mapped[Document] = relationship(back_populates="pages")
 
 
@@ -166,6 +175,10 @@ class Task(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Urging (催办): how often this task was urged and when the sweep looks at it next.
+    urge_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_urged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_urge_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AuditEvent(Base):
@@ -241,6 +254,8 @@ class Slot(Base):
     section: Mapped[int] = mapped_column(Integer)
     level: Mapped[int] = mapped_column(Integer)
     capacity: Mapped[int] = mapped_column(Integer, default=10)
+    # Boxes on the slot, kept with every move so free-slot search needs no COUNT.
+    occupied: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Box(Base):
@@ -249,6 +264,7 @@ class Box(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)  # printed as barcode
     slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    capacity: Mapped[int] = mapped_column(Integer, default=10, server_default="10")  # volumes
 
 
 class Volume(Base):
@@ -260,6 +276,8 @@ class Volume(Base):
     box_id: Mapped[int | None] = mapped_column(ForeignKey("boxes.id"), index=True)
     formed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     formed_on: Mapped[date | None] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    formed_by: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class LocationMove(Base):
@@ -270,3 +288,9 @@ class LocationMove(Base):
     to_slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id"))
     actor: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(16), default="move", server_default="move")
+
+
+from dms.db import models_physical  # noqa: E402,F401
+from dms.db import models_lifecycle  # noqa: E402,F401
+from dms.db import models_classify  # noqa: E402,F401

@@ -7,10 +7,11 @@ step back, with a mandatory reason.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from enum import StrEnum
 
-from dms.domain.roles import Role
-from dms.errors import LifecycleError, PermissionDeniedError
+from dms.domain.roles import Role, sees_all_teams
+from dms.errors import InvalidInputError, LifecycleError, PermissionDeniedError
 
 
 class State(StrEnum):
@@ -47,6 +48,24 @@ GATES: dict[State, Gate] = {g.source: g for g in (
     Gate(State.PENDING_TRANSFER, State.PENDING_SHELVING, frozenset({Role.ARCHIVIST}), "receipt"),
     Gate(State.PENDING_SHELVING, State.ARCHIVED, frozenset({Role.ARCHIVIST}), "shelved"),
 )}
+
+
+GATE_NAMES_ZH = {
+    "digitised": "已数字化", "self_check": "自查发送", "review": "班组审核",
+    "receipt": "档案室接收", "shelved": "装盒上架",
+}
+
+
+def gate_out_of(state: State) -> Gate | None:
+    return GATES.get(state)
+
+
+def may_act_on(role: Role, *, actor_team_id: int | None, item_team_id: int | None) -> bool:
+    """Handlers and collectors work on their own team's items; the archive room and
+    administrators on every team's."""
+    if sees_all_teams(role):
+        return True
+    return actor_team_id is not None and actor_team_id == item_team_id
 
 
 @dataclass(frozen=True)
@@ -93,3 +112,63 @@ def _reviewer_of(state: State, role: Role) -> bool:
     # The one who would pass the gate out of a state may also return from it.
     gate = GATES.get(state)
     return gate is not None and role in gate.roles
+
+
+def reopen(state: State, *, reason: str) -> Transition | None:
+    """New paper arose (a later business step completed): the item goes back to
+    pending_add so it is digitised, reviewed and transferred again. Done by the system."""
+    if state == State.PENDING_ADD:
+        return None
+    return Transition(state, State.PENDING_ADD, "system", reason)
+
+
+# --- inbound business events ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class StepEvent:
+    """"Business step S of business B (type T) of customer C completed at X by handler H
+    (team K)", as the marketing system reports it."""
+
+    event_id: str
+    customer_no: str
+    business_no: str
+    business_type: str
+    step: str
+    completed_at: datetime
+    handler: str
+    team: str = ""
+    agent_applied: bool = False
+
+
+EVENT_FIELDS = ("event_id", "customer_no", "business_no", "business_type", "step",
+                "completed_at", "handler")
+
+
+def parse_step_event(payload: object, *, default_tz: tzinfo) -> StepEvent:
+    """Validate the shape of an event (references are checked by the service). A naive
+    ``completed_at`` is read in ``default_tz`` (the utility's local time)."""
+    if not isinstance(payload, dict):
+        raise InvalidInputError("an event must be a JSON object",
+                                hint="fields: " + ", ".join(EVENT_FIELDS))
+    missing = [f for f in EVENT_FIELDS if not str(payload.get(f) or "").strip()]
+    if missing:
+        raise InvalidInputError("event is missing fields: " + ", ".join(missing),
+                                hint="required: " + ", ".join(EVENT_FIELDS))
+    values = {f: str(payload[f]).strip() for f in EVENT_FIELDS}
+    for f, limit in (("event_id", 128), ("customer_no", 32), ("business_no", 32),
+                     ("business_type", 32), ("step", 32), ("handler", 64)):
+        if len(values[f]) > limit:
+            raise InvalidInputError(f"event field {f} is longer than {limit} characters")
+    try:
+        at = datetime.fromisoformat(values["completed_at"].replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInputError(f"completed_at {values['completed_at']!r} is not an ISO 8601 "
+                                "date-time", hint="e.g. 2026-03-02T10:00:00+08:00") from None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=default_tz)
+    agent = payload.get("agent_applied", False)
+    if isinstance(agent, str):
+        agent = agent.strip().lower() in ("1", "true", "yes", "y", "是")
+    return StepEvent(values["event_id"], values["customer_no"], values["business_no"],
+                     values["business_type"], values["step"], at, values["handler"],
+                     str(payload.get("team") or "").strip(), bool(agent))

@@ -2,17 +2,28 @@
 
 The index is derived data: ``reindex_all`` rebuilds it from the database, so it
 can be lost without losing anything.
+
+Every service that changes what a document's index entry holds (its pages, doc_type,
+facts, customer/business, the business's lifecycle state or team) calls
+``reindex_document_after_commit`` (or the business/customer variants) in the same
+transaction; the entry is rebuilt from the committed rows once, after commit.
 """
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from dms.db.models import Business, Customer, Document, Team
+from dms.db.session import after_commit, session_scope
 from search import PageDoc
+
+if TYPE_CHECKING:
+    from dms.services.container import Services
 
 log = logging.getLogger(__name__)
 
@@ -20,14 +31,18 @@ log = logging.getLogger(__name__)
 IDENTIFIER_FACTS = ("contract_no", "id_number", "credit_code", "meter_no", "customer_no")
 
 
+def document_team_code(session: Session, document: Document) -> str:
+    """The team whose archive holds the document (its business's, else its customer's)."""
+    business: Business | None = document.business
+    team_id = (business.team_id if business else None) or document.customer.team_id
+    team = session.get(Team, team_id) if team_id else None
+    return team.code if team else ""
+
+
 def page_docs(session: Session, document: Document) -> list[PageDoc]:
     customer: Customer = document.customer
     business: Business | None = document.business
-    team = ""
-    team_id = (business.team_id if business else None) or customer.team_id
-    if team_id:
-        t = session.get(Team, team_id)
-        team = t.code if t else ""
+    team = document_team_code(session, document)
     facts = document.facts or {}
     identifiers = [str(facts[k]) for k in IDENTIFIER_FACTS if facts.get(k)]
     identifiers += [customer.customer_no] + ([business.business_no] if business else [])
@@ -60,8 +75,48 @@ def index_document(session: Session, index: object, document_id: int) -> int:
     return n
 
 
-def iter_documents(session: Session, batch: int = 200) -> Iterator[Document]:
-    last = 0
+@dataclass
+class _PendingReindex:
+    """One after-commit effect per transaction that rebuilds the entries of all the
+    documents the transaction touched (a state change of a business touches many)."""
+
+    services: Services
+    document_ids: set[int] = field(default_factory=set)
+
+    def __call__(self) -> None:
+        with session_scope(self.services.sessions) as session:
+            for document_id in sorted(self.document_ids):
+                index_document(session, self.services.index, document_id)
+
+
+def reindex_document_after_commit(session: Session, services: Services,
+                                  document_id: int) -> None:
+    """Rebuild ``document_id``'s index entry after ``session`` commits (removing it if
+    the document is gone by then). Call it whenever a document's pages, type, facts,
+    customer or business change; nothing happens if the transaction rolls back."""
+    for effect in session.info.get("effects", []):
+        if isinstance(effect, _PendingReindex) and effect.services is services:
+            effect.document_ids.add(document_id)
+            return
+    after_commit(session, _PendingReindex(services, {document_id}))
+
+
+def reindex_business_after_commit(session: Session, services: Services,
+                                  business_id: int) -> None:
+    """For changes of a business (lifecycle state, type, team): all its documents."""
+    for doc_id in session.scalars(select(Document.id).where(Document.business_id == business_id)):
+        reindex_document_after_commit(session, services, doc_id)
+
+
+def reindex_customer_after_commit(session: Session, services: Services,
+                                  customer_id: int) -> None:
+    """For changes of a customer (name, team): all its documents."""
+    for doc_id in session.scalars(select(Document.id).where(Document.customer_id == customer_id)):
+        reindex_document_after_commit(session, services, doc_id)
+
+
+def iter_documents(session: Session, batch: int = 200, after_id: int = 0) -> Iterator[Document]:
+    last = after_id
     while True:
         docs = session.scalars(
             select(Document).where(Document.id > last, Document.ocr_status.in_(("done", "partial")))
@@ -76,23 +131,33 @@ def iter_documents(session: Session, batch: int = 200) -> Iterator[Document]:
         session.expunge_all()
 
 
-def reindex_all(session: Session, index: object, *, clear: bool = True,
-                progress: Callable[[int], None] | None = None) -> int:
+def reindex_all(session: Session, index: object, *, clear: bool = True, after_id: int = 0,
+                progress: Callable[[int, int], None] | None = None) -> int:
+    """Rebuild the index from the database; returns the number of pages written.
+
+    Resumable: ``after_id`` continues an interrupted run without clearing (the
+    ``progress(documents_done, last_document_id)`` callback reports where it is;
+    pages are upserted by id, so redoing a document is harmless).
+    """
     from search import SearchIndex
 
     assert isinstance(index, SearchIndex)
-    if clear:
+    if clear and not after_id:
         index.clear()
     pages = 0
     buf: list[PageDoc] = []
-    for n, doc in enumerate(iter_documents(session), 1):
+    n_done, last_id = 0, after_id
+    for n_done, doc in enumerate(iter_documents(session, after_id=after_id), 1):
+        last_id = doc.id
         buf.extend(page_docs(session, doc))
         if len(buf) >= 500:
             pages += index.index_pages(buf)
             buf.clear()
-        if progress:
-            progress(n)
+            if progress:  # only after the pages up to here are written
+                progress(n_done, last_id)
     if buf:
         pages += index.index_pages(buf)
+    if progress and n_done:
+        progress(n_done, last_id)
     index.refresh()
     return pages

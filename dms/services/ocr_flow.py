@@ -1,16 +1,22 @@
 """The database side of OCR: split a document into pages, record page results,
 finish the document. Celery tasks (``ocr_worker.tasks``) are thin wrappers.
 
-Every function is idempotent: a redelivered task finds the work done and
-returns, so ``acks_late`` redelivery never OCRs a page twice.
+Every function is idempotent: a redelivered task finds the work done (or being done by
+a live worker) and returns, so ``acks_late`` redelivery never OCRs a page twice. A page
+is *claimed* with a compare-and-set UPDATE that records the claiming process
+(``host:pid``); a claim is taken over only when it is orphaned: its process is gone
+(checked on the same host) or it is older than the task's hard time limit (any host).
 """
 from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import partial
-from datetime import datetime, timedelta, UTC
 from pathlib import Path
 
 from sqlalchemy import func, select, update
@@ -19,15 +25,36 @@ from sqlalchemy.orm import Session
 from dms.db import audit
 from dms.db.models import Business, Document, Page
 from dms.db.session import after_commit, session_scope
-from dms.domain.lifecycle import State
-from dms.errors import BadDocumentError, OcrError
+from dms.errors import OcrError
 from dms.services.container import Services
+from dms.services.classification import classify_after_ocr
 from dms.services.dispatch import Dispatcher
 from dms.services.indexing import index_document
+from dms.settings import Settings
 
 log = logging.getLogger(__name__)
 
 TERMINAL = ("done", "failed")
+DOC_FINISHED = ("done", "partial", "failed")
+
+
+def page_time_limits(settings: Settings) -> tuple[int, int]:
+    """(soft, hard) seconds a page task may run: a backstop behind the page's own budget
+    (``ocr_page_timeout_s``, shared by its tools), so that a slow page fails with the
+    tool's clear reason first; the margin covers download, upload and the database."""
+    soft = settings.ocr_page_timeout_s * 2 + 30
+    return soft, soft + 60
+
+
+def document_time_limits(settings: Settings) -> tuple[int, int]:
+    """(soft, hard) seconds for splitting a document: a backstop behind the rasterise
+    budget, which grows with the page count (one page's time per page)."""
+    soft = settings.ocr_page_timeout_s * settings.ocr_max_pages + 60
+    return soft, soft + 60
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _work_dir(services: Services, name: str) -> Path:
@@ -36,9 +63,29 @@ def _work_dir(services: Services, name: str) -> Path:
     return d
 
 
-def prepare_document(services: Services, document_id: int, dispatcher: Dispatcher) -> int:
-    """Rasterise the original into page images in the store and queue each page."""
-    from ocr_worker.rasterise import pdf_text_layer, rasterise
+def _touch_document(session: Session, doc_id: int, *, unless: tuple[str, ...] = ()) -> bool:
+    """Write-lock the document row for the rest of the transaction (a row lock on
+    PostgreSQL, the write lock on SQLite) so concurrent page completions and finalizers
+    of one document run one after another and each sees the others' commits."""
+    stmt = update(Document).where(Document.id == doc_id)
+    if unless:
+        stmt = stmt.where(Document.ocr_status.not_in(unless))
+    res = session.execute(stmt.values(updated_at=datetime.now(UTC))
+                          .execution_options(synchronize_session=False))
+    return bool(res.rowcount)  # type: ignore[attr-defined]
+
+
+# --- documents -> pages ---------------------------------------------------------------
+
+
+def prepare_document(services: Services, document_id: int, dispatcher: Dispatcher, *,
+                     final_attempt: bool = False) -> int:
+    """Rasterise the original into page images in the store and queue each page.
+
+    A broken file fails the document at once; a retryable error (a rasterise timeout)
+    is raised for the task layer to retry, and fails the document on the final attempt.
+    """
+    from ocr_worker.rasterise import pdf_page_sizes, pdf_text_layer, rasterise, sniff
 
     s = services.settings
     with session_scope(services.sessions) as session:
@@ -50,29 +97,34 @@ def prepare_document(services: Services, document_id: int, dispatcher: Dispatche
             pending = [p.id for p in doc.pages if p.ocr_status not in TERMINAL]
             for pid in pending:
                 after_commit(session, partial(dispatcher.ocr_page, pid))
-            if not pending and doc.ocr_status not in ("done", "partial", "failed"):
+            if not pending and doc.ocr_status not in DOC_FINISHED:
                 after_commit(session, partial(dispatcher.finalize_document, document_id))
             return len(pending)
-        work = _work_dir(services, f"doc-{document_id}")
+        if doc.ocr_status in DOC_FINISHED:
+            return 0  # failed before it had pages (a corrupt file): reprocess starts over
+        work = _work_dir(services, f"doc-{document_id}-{os.getpid()}")
         try:
             src = work / f"original{Path(doc.source_name).suffix.lower()}"
             services.store.download(doc.original_key, src)
             try:
+                # The budget grows with the document: a page's time for each page.
+                n = len(pdf_page_sizes(src)) if sniff(src) == "pdf" else 1
+                budget = s.ocr_page_timeout_s * min(max(n, 1), s.ocr_max_pages)
                 images = rasterise(src, work / "pages", dpi=s.ocr_dpi, max_pages=s.ocr_max_pages,
-                                   max_pixels=s.ocr_max_pixels, timeout=s.ocr_page_timeout_s)
-            except BadDocumentError as exc:
-                doc.ocr_status, doc.ocr_error = "failed", str(exc)
-                audit.record(session, actor="system", action="ocr_failed", entity="document",
-                             entity_id=doc.id, reason=str(exc))
+                                   max_pixels=s.ocr_max_pixels, timeout=budget)
+                existing = pdf_text_layer(src) if src.suffix == ".pdf" else []
+            except OcrError as exc:
+                if exc.retryable and not final_attempt:
+                    raise
+                _document_failed(session, doc, str(exc))
                 return 0
-            existing = pdf_text_layer(src) if src.suffix == ".pdf" else []
             for n, img in enumerate(images, 1):
                 key = f"pages/{doc.sha256[:2]}/{doc.sha256}/{n:04d}.png"
                 services.store.put_file(key, img, "image/png")
                 doc.pages.append(Page(page_no=n, image_key=key,
                                       existing_text=existing[n - 1] if n <= len(existing) else ""))
             doc.page_count = len(images)
-            doc.ocr_status = "ocr"
+            doc.ocr_status, doc.ocr_error = "ocr", ""
             session.flush()
             for p in doc.pages:
                 after_commit(session, partial(dispatcher.ocr_page, p.id))
@@ -81,41 +133,120 @@ def prepare_document(services: Services, document_id: int, dispatcher: Dispatche
             shutil.rmtree(work, ignore_errors=True)
 
 
+def _document_failed(session: Session, doc: Document, reason: str) -> None:
+    doc.ocr_status, doc.ocr_error = "failed", reason
+    audit.record(session, actor="system", action="ocr_failed", entity="document",
+                 entity_id=doc.id, reason=reason)
+
+
+# --- one page ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Claim:
+    image_key: str
+    document_id: int
+    page_no: int
+    sha256: str
+    existing_text: str
+    attempts: int
+    doc_type: str | None = None  # for the per-type OCR engine setting
+    requested_engine: str = ""  # the engine a `dms ocr --reprocess --engine` run asked for
+
+
+def _as_utc(t: datetime) -> datetime:
+    return t if t.tzinfo else t.replace(tzinfo=UTC)  # SQLite returns naive UTC
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _orphaned(page: Page, now: datetime, lease: timedelta) -> bool:
+    """Is this 'running' page's claim dead? Older than the hard time limit: the task was
+    killed for sure. Same host and the process is gone: killed (SIGKILL, OOM) just now."""
+    if page.ocr_started_at is None or now - _as_utc(page.ocr_started_at) > lease:
+        return True
+    host, _, pid = page.worker.rpartition(":")
+    return host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid))
+
+
+def _claim_page(services: Services, page_id: int, dispatcher: Dispatcher) -> _Claim | None:
+    s = services.settings
+    now = datetime.now(UTC)
+    with session_scope(services.sessions) as session:
+        page = session.get(Page, page_id)
+        if page is None or page.ocr_status in TERMINAL:
+            return None  # deleted (reprocess) or finished: a redelivery, nothing to do
+        if page.ocr_status == "running":
+            if not _orphaned(page, now, timedelta(seconds=page_time_limits(s)[1])):
+                log.info("page %s is being read by %s; skipping", page_id, page.worker)
+                return None
+            if page.attempts > s.ocr_max_retries:  # its worker died every time
+                reason = f"worker process lost {page.attempts} times while reading this page"
+                _mark_failed(session, page, reason, dispatcher)
+                return None
+        # Compare-and-set on the attempt counter: of two workers, one wins.
+        res = session.execute(
+            update(Page).where(Page.id == page_id, Page.attempts == page.attempts,
+                               Page.ocr_status == page.ocr_status)
+            .values(ocr_status="running", attempts=page.attempts + 1, ocr_started_at=now,
+                    worker=worker_name())
+            .execution_options(synchronize_session=False))
+        if res.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        return _Claim(page.image_key, page.document_id, page.page_no, page.document.sha256,
+                      page.existing_text, page.attempts + 1, page.document.doc_type,
+                      page.document.ocr_engine)
+
+
 def ocr_page(services: Services, page_id: int, dispatcher: Dispatcher, *,
              final_attempt: bool = False) -> None:
-    """OCR one page. Raises OcrError for the task layer to retry, unless this is
-    the final attempt, in which case the page is marked failed with its reason."""
+    """OCR one page. Any failure is recorded on the page; a retryable one is raised as
+    OcrError for the task layer to retry, unless this is the final attempt (by the
+    task's count or the page's own), in which case the page is marked failed."""
+    from ocr_worker.engine import choose_engine
     from ocr_worker.pipeline import make_context, process_page
 
     s = services.settings
-    with session_scope(services.sessions) as session:
-        page = session.get(Page, page_id)
-        if page is None or page.ocr_status == "done":
-            return  # redelivered or deleted: nothing to do
-        page.attempts += 1
-        page.ocr_status = "running"
-        page.ocr_started_at = datetime.now(UTC)
-        image_key, doc_id, page_no, sha = (page.image_key, page.document_id, page.page_no,
-                                           page.document.sha256)
-        existing_text = page.existing_text
-    work = _work_dir(services, f"page-{page_id}")
+    claim = _claim_page(services, page_id, dispatcher)
+    if claim is None:
+        return
+    final_attempt = final_attempt or claim.attempts > s.ocr_max_retries
+    work = _work_dir(services, f"page-{page_id}-{os.getpid()}")
     try:
-        img = work / "page.png"
-        services.store.download(image_key, img)
-        ctx = make_context(img, s, page_no=page_no, work_dir=work / "steps")
         try:
-            result = process_page(img, ctx, s, existing_text=existing_text or None)
-        except OcrError as exc:
-            _page_failed(services, page_id, str(exc), final=final_attempt or not exc.retryable,
-                         dispatcher=dispatcher)
-            if exc.retryable and not final_attempt:
+            img = work / "page.png"
+            services.store.download(claim.image_key, img)
+            engine = choose_engine(s.ocr_engine, s.ocr_engine_by_doc_type,
+                                   doc_type=claim.doc_type,
+                                   requested=claim.requested_engine or None)
+            ctx = make_context(img, s, page_no=claim.page_no, work_dir=work / "steps",
+                               engine=engine)
+            result = process_page(img, ctx, s, existing_text=claim.existing_text or None)
+            log.info("page %s step seconds %s", page_id, json.dumps(result.timings))
+            base = f"ocr/{claim.sha256[:2]}/{claim.sha256}/{claim.page_no:04d}"
+            words_key, pdf_key = f"{base}.words.json", f"{base}.pdf"
+            services.store.put_bytes(words_key, json.dumps(
+                [w.to_dict() for w in result.words], ensure_ascii=False).encode(),
+                "application/json")
+            services.store.put_file(pdf_key, result.page_pdf, "application/pdf")
+        except Exception as exc:  # any crash fails the page (with a reason), not the document
+            retryable = exc.retryable if isinstance(exc, OcrError) else True
+            reason = _describe(exc, s)
+            final = final_attempt or not retryable
+            page_failed(services, page_id, reason, final=final, dispatcher=dispatcher)
+            if final:
+                return
+            if isinstance(exc, OcrError):
                 raise
-            return
-        base = f"ocr/{sha[:2]}/{sha}/{page_no:04d}"
-        words_key, pdf_key = f"{base}.words.json", f"{base}.pdf"
-        services.store.put_bytes(words_key, json.dumps(
-            [w.to_dict() for w in result.words], ensure_ascii=False).encode(), "application/json")
-        services.store.put_file(pdf_key, result.page_pdf, "application/pdf")
+            raise OcrError(reason) from exc
         with session_scope(services.sessions) as session:
             page = session.get(Page, page_id)
             if page is None:
@@ -126,45 +257,66 @@ def ocr_page(services: Services, page_id: int, dispatcher: Dispatcher, *,
             page.words_key, page.page_pdf_key = words_key, pdf_key
             page.ocr_status, page.ocr_error = "done", ""
             page.ocr_finished_at = datetime.now(UTC)
-            _finalize_if_complete(session, doc_id, dispatcher)
+            _finalize_if_complete(session, claim.document_id, dispatcher)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _page_failed(services: Services, page_id: int, reason: str, *, final: bool,
-                 dispatcher: Dispatcher) -> None:
+def _describe(exc: Exception, settings: Settings) -> str:
+    if isinstance(exc, OcrError):
+        return str(exc)
+    # Celery's SoftTimeLimitExceeded, matched by name: this module does not import Celery.
+    if type(exc).__name__ == "SoftTimeLimitExceeded":
+        return f"page exceeded the task time limit of {page_time_limits(settings)[0]} s"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def page_failed(services: Services, page_id: int, reason: str, *, final: bool,
+                dispatcher: Dispatcher) -> None:
+    """Record a failed attempt: 'retrying' with its reason, or 'failed' for good."""
     with session_scope(services.sessions) as session:
         page = session.get(Page, page_id)
-        if page is None:
+        if page is None or page.ocr_status in TERMINAL:
             return
-        page.ocr_error = reason
-        page.ocr_status = "failed" if final else "retrying"
         if final:
-            audit.record(session, actor="system", action="page_ocr_failed", entity="page",
-                         entity_id=page_id, reason=reason)
-            _finalize_if_complete(session, page.document_id, dispatcher)
+            _mark_failed(session, page, reason, dispatcher)
+        else:
+            page.ocr_status, page.ocr_error = "retrying", reason
+
+
+def _mark_failed(session: Session, page: Page, reason: str, dispatcher: Dispatcher) -> None:
+    page.ocr_status, page.ocr_error = "failed", reason
+    page.ocr_finished_at = datetime.now(UTC)
+    audit.record(session, actor="system", action="page_ocr_failed", entity="page",
+                 entity_id=page.id, reason=reason)
+    _finalize_if_complete(session, page.document_id, dispatcher)
 
 
 def _finalize_if_complete(session: Session, doc_id: int, dispatcher: Dispatcher) -> None:
     session.flush()
+    _touch_document(session, doc_id)  # serialise with the other pages of this document
     open_pages = session.scalar(select(func.count()).select_from(Page).where(
         Page.document_id == doc_id, Page.ocr_status.not_in(TERMINAL)))
     if open_pages == 0:
         after_commit(session, partial(dispatcher.finalize_document, doc_id))
 
 
+# --- pages -> document ------------------------------------------------------------------
+
+
 def finalize_document(services: Services, document_id: int) -> None:
-    """Assemble the searchable PDF, index the text and move the lifecycle on."""
+    """Assemble the searchable PDF, index the text and move the lifecycle on. Once."""
     from ocr_worker.pdf_assembly import assemble_searchable_pdf
 
     with session_scope(services.sessions) as session:
-        doc = session.get(Document, document_id)
-        if doc is None or doc.ocr_status in ("done", "partial"):
+        # Lock first: of two finalizers (a redelivery) the second waits, then finds it done.
+        if not _touch_document(session, document_id, unless=DOC_FINISHED):
             return
-        if any(p.ocr_status not in TERMINAL for p in doc.pages):
+        doc = session.get(Document, document_id)
+        if doc is None or not doc.pages or any(p.ocr_status not in TERMINAL for p in doc.pages):
             return  # a page is still running; its completion finalizes
         done = [p for p in doc.pages if p.ocr_status == "done"]
-        work = _work_dir(services, f"final-{document_id}")
+        work = _work_dir(services, f"final-{document_id}-{os.getpid()}")
         try:
             if done:
                 pdfs = []
@@ -181,21 +333,19 @@ def finalize_document(services: Services, document_id: int) -> None:
         failed = [p for p in doc.pages if p.ocr_status == "failed"]
         doc.ocr_status = "done" if not failed else ("partial" if done else "failed")
         doc.ocr_error = "; ".join(f"第{p.page_no}页: {p.ocr_error}" for p in failed)
-        if doc.business is not None:
+        if doc.business is not None and done:
             _mark_digitised(session, doc.business)
         audit.record(session, actor="system", action="ocr_finished", entity="document",
                      entity_id=doc.id, data={"status": doc.ocr_status, "pages": len(doc.pages)})
+        classify_after_ocr(session, services, document_id)  # doc_type + facts before indexing
         after_commit(session, partial(_index_after_commit, services, document_id))
 
 
 def _mark_digitised(session: Session, business: Business) -> None:
     # An electronic copy now exists: pending_add → pending_send (gate "digitised").
-    if business.archive_state == State.PENDING_ADD:
-        business.archive_state = State.PENDING_SEND
-        business.state_since = datetime.now(UTC)
-        audit.record(session, actor="system", action="transition", entity="business",
-                     entity_id=business.business_no, from_state=State.PENDING_ADD,
-                     to_state=State.PENDING_SEND, reason="electronic copy digitised")
+    from dms.services.lifecycle import mark_digitised
+
+    mark_digitised(session, business, datetime.now(UTC))
 
 
 def _index_after_commit(services: Services, document_id: int) -> None:
@@ -203,14 +353,18 @@ def _index_after_commit(services: Services, document_id: int) -> None:
         index_document(session, services.index, document_id)
 
 
+# --- operations -------------------------------------------------------------------------
+
+
 def requeue_stalled(services: Services, dispatcher: Dispatcher, *,
                     older_than: timedelta = timedelta(minutes=10)) -> int:
     """Re-dispatch documents whose work was lost (a worker killed mid-task, a broker
-    that dropped an unacked message). Safe to run any time: the tasks are idempotent."""
+    that dropped an unacked message). Safe to run any time: the tasks are idempotent,
+    and a page a live worker is reading is left to it (see ``_orphaned``)."""
     cutoff = datetime.now(UTC) - older_than
     with session_scope(services.sessions) as session:
         stalled = session.scalars(select(Document.id).where(
-            Document.ocr_status.in_(("queued", "ocr")), Document.updated_at < cutoff)).all()
+            Document.ocr_status.in_(("queued", "ocr")), Document.updated_at <= cutoff)).all()
         session.execute(update(Document).where(Document.id.in_(stalled))
                         .values(updated_at=datetime.now(UTC)))
         for doc_id in stalled:
@@ -218,8 +372,15 @@ def requeue_stalled(services: Services, dispatcher: Dispatcher, *,
         return len(stalled)
 
 
-def reprocess(services: Services, dispatcher: Dispatcher, document_ids: list[int]) -> int:
-    """Throw away OCR results and read the documents again (after an engine upgrade)."""
+def reprocess(services: Services, dispatcher: Dispatcher, document_ids: list[int], *,
+              actor: str = "system", engine: str | None = None) -> int:
+    """Throw away OCR results and read the documents again (after an engine upgrade).
+    ``engine`` names the OCR engine for this run; None goes back to the settings."""
+    from ocr_worker.engine import choose_engine
+
+    if engine:  # an unknown name fails here, before any result is thrown away
+        choose_engine(services.settings.ocr_engine, {}, requested=engine)
+    n = 0
     with session_scope(services.sessions) as session:
         for doc_id in document_ids:
             doc = session.get(Document, doc_id)
@@ -228,7 +389,10 @@ def reprocess(services: Services, dispatcher: Dispatcher, document_ids: list[int
             for p in list(doc.pages):
                 session.delete(p)
             doc.ocr_status, doc.ocr_error, doc.page_count = "queued", "", 0
-            audit.record(session, actor="system", action="ocr_reprocess", entity="document",
-                         entity_id=doc_id)
+            doc.searchable_pdf_key = None
+            doc.ocr_engine = engine or ""
+            audit.record(session, actor=actor, action="ocr_reprocess", entity="document",
+                         entity_id=doc_id, data={"engine": engine} if engine else None)
             after_commit(session, partial(dispatcher.ocr_document, doc_id))
-        return len(document_ids)
+            n += 1
+        return n

@@ -33,10 +33,16 @@ def create_app(settings: Settings, *, dispatcher: Dispatcher | None = None,
     app.extensions["dms_dispatcher"] = dispatcher
 
     from dms.web import auth, documents, health, home, search_views
+    from dms.web import physical
+    from dms.web import review
+    from dms.web import inbox
+    from dms.web import reports
+    from dms.web.events_api import events_api
     from dms.web.errors import register_error_handlers
     from dms.web.ingest_api import ingest_api
 
-    for bp in (auth.bp, home.bp, documents.bp, search_views.bp, health.bp, ingest_api):
+    for bp in (auth.bp, home.bp, documents.bp, search_views.bp, health.bp, ingest_api,
+               physical.bp, review.bp, inbox.bp, events_api, reports.bp):
         app.register_blueprint(bp)
     register_error_handlers(app)
 

@@ -4,14 +4,25 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request,
+                   stream_with_context, url_for)
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from dms.db.models import Business, Customer, Document, Page, Team
-from dms.web.auth import allowed_teams, login_required, services
+from dms.domain.roles import Role
+from dms.services import ocr_flow
+from dms.web.auth import allowed_teams, current_user, login_required, services
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
+
+# Who may throw away a document's OCR results and read it again.
+REPROCESS_ROLES = frozenset({Role.ARCHIVIST, Role.ADMIN})
+
+
+def _may_reprocess() -> bool:
+    user = current_user()
+    return user is not None and Role(user.role) in REPROCESS_ROLES
 
 
 def _load(s: Session, doc_id: int) -> Document:
@@ -40,7 +51,21 @@ def show(doc_id: int) -> Any:
         business: Business | None = doc.business
         return render_template("document.html", doc=doc, page=page, page_no=page_no,
                                customer=customer, business=business,
-                               q=request.args.get("q", ""))
+                               q=request.args.get("q", ""), can_reprocess=_may_reprocess())
+
+
+@bp.route("/<int:doc_id>/reprocess", methods=["POST"])
+@login_required
+def reprocess(doc_id: int) -> Any:
+    """Read the document again (after a tesseract or settings upgrade, or a failure)."""
+    user = current_user()
+    if user is None or not _may_reprocess():
+        abort(403)
+    with services().sessions() as s:
+        _load(s, doc_id)
+    ocr_flow.reprocess(services(), current_app.extensions["dms_dispatcher"], [doc_id],
+                       actor=user.username)
+    return redirect(url_for("documents.show", doc_id=doc_id))
 
 
 def _stream(key: str, mimetype: str, filename: str | None = None) -> Response:

@@ -41,8 +41,12 @@ def index() -> Any:
         recent = s.scalars(_team_filter(
             select(Document).join(Customer).options(selectinload(Document.customer)),
             Customer.team_id).order_by(Document.id.desc()).limit(10)).all()
+    from dms.web.inbox import inbox_of_current_user, template_names
+
+    # The inbox (six reminder categories) is what a person sees first on logging in.
     return render_template("home.html", states=list(State), state_counts=state_counts,
-                           totals=totals, recent=recent)
+                           totals=totals, recent=recent, inbox=inbox_of_current_user(),
+                           **template_names())
 
 
 @bp.route("/customers")

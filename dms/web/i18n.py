@@ -33,6 +33,39 @@ EN: dict[str, str] = {
     "角色": "Role", "无权访问": "Access denied", "未找到": "Not found",
     "系统概况": "Overview", "最近文档": "Recent documents", "查看": "View",
     "未分类": "Unclassified", "页面": "Page", "语言": "Language",
+    # archive lifecycle (inbox, item page, review queue)
+    "业扩时限": "Business time limit", "正常": "Normal",
+    "预警": "Warning", "超期": "Overdue", "催办": "Urges", "已升级": "Escalated", "天": "days",
+    "期限": "due", "自": "since", "档案": "Archive item", "工作日": "working days",
+    "资料清单": "Checklist", "缺少以下资料，无法发送": "Cannot send, these documents are missing",
+    "资料": "Document", "环节": "Step", "已有": "Present", "缺失": "Missing",
+    "环节未到": "Step not reached", "操作": "Actions", "通过": "Pass", "退回": "Return",
+    "退回原因": "Reason for return", "位置": "Location", "当前无可执行操作": "Nothing to do here",
+    "任务与催办": "Tasks and urges", "历史": "History", "审核队列": "Review queue",
+    "全选": "Select all", "批量通过": "Accept selected", "批量退回": "Return selected",
+    "无": "None", "业务事件": "Business events", "已拒绝": "Rejected", "已接收": "Accepted",
+    "时间": "Time", "系统": "System", "事件": "Event", "已数字化": "Digitised",
+    "自查发送": "Self-check and send", "班组审核": "Team review", "档案室接收": "Receipt",
+    "装盒上架": "Boxed and shelved",
+    # OCR status by page, reprocess (issue 4)
+    "逐页识别状态": "OCR status by page", "页码": "Page", "尝试次数": "Attempts",
+    "重新识别": "Run OCR again",
+    "确定重新识别本文档？现有识别结果将被替换。":
+        "Run OCR on this document again? The current results will be replaced.",
+    # search page
+    "从": "From", "至": "To", "排序": "Sort", "按相关度": "Relevance", "最新在前": "Newest first",
+    "最早在前": "Oldest first", "移除": "Remove", "相似文档": "More like this",
+    # gap reports and statistics (issue 9)
+    "统计报表": "Reports", "缺件明细": "Checklist gaps", "分组": "Group by",
+    "缺件超过天数": "Gaps older than (days)", "资料完整率": "Completeness", "完整业务": "Complete",
+    "应有资料": "Required", "已有资料": "Present", "完整率": "Rate", "缺件": "Open gaps",
+    "超期缺件": "Old gaps", "及时性": "Timeliness", "48小时内数字化并发送": "Sent within 48 h",
+    "7天内移交": "Transferred within 7 days", "退回率": "Return rate", "原因": "Reasons",
+    "超期业务": "Overdue businesses", "超业扩时限": "Past business time limit",
+    "归档工作超期": "Archive work overdue", "只看缺件和未确认": "Only gaps and unconfirmed",
+    "下载": "Download", "缺件起始": "Open since", "低置信度": "Low confidence",
+    "未确认": "Unconfirmed", "已确认": "Confirmed",
+    "仅显示前 500 行，完整结果请下载。": "Only the first 500 rows are shown; download for all.",
 }
 
 

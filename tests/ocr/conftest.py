@@ -65,9 +65,10 @@ def page_png(tmp_path: Path, page_image: Image.Image) -> Path:
 
 @pytest.fixture()
 def settings(tmp_path: Path) -> Settings:
-    # One language keeps the suite fast; chi_tra gets its own test.
+    # One language keeps the suite fast; chi_tra gets its own test. These are tesseract's
+    # tests (test_ppocr.py runs both engines), whatever the deployment default is.
     return load_settings(data_dir=tmp_path / "var", ocr_languages="chi_sim",
-                         ocr_page_timeout_s=120)
+                         ocr_page_timeout_s=120, ocr_engine="tesseract")
 
 
 @pytest.fixture()

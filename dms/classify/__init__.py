@@ -1,0 +1,1 @@
+"""The learned document-type classifier and its tooling (see dms.classify.model)."""

@@ -1,0 +1,91 @@
+"""Tables of the archive lifecycle: inbound business events, system tokens, urges and
+the contract-expiry digest. Columns added to ``businesses``/``tasks``/``users`` live in
+``dms.db.models``; the indexes the inbox relies on are declared here."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dms.db.models import Base, Business, Task, utcnow
+
+
+class SystemToken(Base):
+    """A per-system bearer token of the inbound events API (only its SHA-256 is kept)."""
+
+    __tablename__ = "system_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    system: Mapped[str] = mapped_column(String(64), unique=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class InboundEvent(Base):
+    """Every business event received, accepted or rejected, kept for inspection.
+
+    ``accepted_key`` ("system:event_id") is set only on accepted events: its unique
+    constraint makes delivery idempotent while a rejected event may be re-sent fixed.
+    """
+
+    __tablename__ = "inbound_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    system: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[str] = mapped_column(String(128), default="", index=True)
+    accepted_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # accepted | rejected
+    error_code: Mapped[str] = mapped_column(String(48), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str] = mapped_column(String(16), default="api")  # api | import
+    business_no: Mapped[str] = mapped_column(String(32), default="", index=True)
+    step: Mapped[str] = mapped_column(String(32), default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                  index=True)
+
+
+class Urge(Base):
+    """One urge (催办) sent to one person about one overdue task."""
+
+    __tablename__ = "urges"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    business_id: Mapped[int | None] = mapped_column(ForeignKey("businesses.id"), index=True)
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # digitise | transfer
+    urge_no: Mapped[int] = mapped_column(Integer)
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)  # sent to a team leader
+    message: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class ContractExpiry(Base):
+    """The latest end date per customer and expiring document type (供用电合同, 调度协议),
+    digested from ``documents.facts['contract_end']`` by the reminder sweep so the inbox
+    reads a small indexed table instead of parsing JSON of a million documents."""
+
+    __tablename__ = "contract_expiries"
+    __table_args__ = (UniqueConstraint("customer_id", "doc_type"),
+                      Index("ix_contract_expiries_team_ends", "team_id", "ends_on"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    doc_type: Mapped[str] = mapped_column(String(16))
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    ends_on: Mapped[date] = mapped_column(Date, index=True)
+
+
+# Inbox queries: counts and first pages per scope (team / handler / everyone).
+_b = Business.__table__.c
+Index("ix_businesses_team_state_since", _b.team_id, _b.archive_state, _b.state_since)
+Index("ix_businesses_handler_state_since", _b.handler_id, _b.archive_state, _b.state_since)
+Index("ix_businesses_state_since", _b.archive_state, _b.state_since)
+Index("ix_businesses_team_step_due", _b.team_id, _b.step_due_at)
+Index("ix_businesses_handler_step_due", _b.handler_id, _b.step_due_at)
+Index("ix_businesses_step_due", _b.step_due_at)
+_t = Task.__table__.c
+Index("ix_tasks_status_next_urge", _t.status, _t.next_urge_at)

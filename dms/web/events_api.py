@@ -1,0 +1,63 @@
+"""The inbound API of the marketing system (营销系统): a business step completed.
+
+POST /api/v1/events     Authorization: Bearer <system token>   (dms events token SYSTEM)
+  {"event_id": "…", "customer_no": "…", "business_no": "…", "business_type": "LV_RES_NEW",
+   "step": "accept", "completed_at": "2026-03-02T10:00:00+08:00", "handler": "wang",
+   "team": "YYB", "agent_applied": false}
+  → 201 accepted (with the archive task: documents the step produces, which are present)
+  → 200 duplicate (the same event_id again changes nothing)
+  → 400 invalid / unknown reference, 409 conflicting, 401 bad token; rejected events are kept.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from dms.errors import DmsError, InvalidInputError
+from dms.services.container import Services
+from dms.services.events import SystemAuthError, authenticate_system, receive_event
+
+events_api = Blueprint("events_api", __name__, url_prefix="/api/v1/events")
+
+
+def _services() -> Services:
+    svc: Services = current_app.extensions["dms"]
+    return svc
+
+
+@events_api.errorhandler(DmsError)
+def _dms_error(exc: DmsError) -> tuple[Response, int]:
+    resp = jsonify({"error": {"code": exc.code, "message": exc.message, "hint": exc.hint}})
+    if isinstance(exc, SystemAuthError):
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="dms-events"'
+    return resp, exc.http_status
+
+
+@events_api.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> tuple[Response, int]:
+    code = (exc.name or "error").lower().replace(" ", "_")
+    return jsonify({"error": {"code": code, "message": exc.description}}), exc.code or 500
+
+
+@events_api.post("")
+def post_event() -> tuple[Response, int]:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    system = authenticate_system(_services(), token.strip() if scheme.lower() == "bearer" else "")
+    payload: Any = request.get_json(silent=True)
+    if payload is None:
+        raw = request.get_data(as_text=True)[:2000]
+        # Keep the unreadable body for inspection like any other rejected event.
+        return _reject_unreadable(system, raw)
+    receipt = receive_event(_services(), system, payload)
+    return jsonify(receipt.as_dict()), (201 if receipt.status == "accepted" else 200)
+
+
+def _reject_unreadable(system: str, raw: str) -> tuple[Response, int]:
+    from dms.services.events import keep_rejected
+
+    exc = InvalidInputError("the request body is not a JSON object",
+                            hint="send Content-Type: application/json")
+    keep_rejected(_services(), system, {"raw": raw}, "api", exc)
+    raise exc

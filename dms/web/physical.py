@@ -1,0 +1,246 @@
+"""The physical archive in the browser: rooms, boxes, volumes, labels, scanning, stock-taking.
+
+Lending and the dispute view are in ``dms.web.physical_lending``, the JSON API in
+``dms.web.physical_api``; all hang on this one blueprint.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
+                   url_for)
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dms.db.models import Box, Room, ShelvingUnit, Slot, Volume, utcnow
+from dms.db.session import session_scope
+from dms.domain.lending import LENDING_ROLES
+from dms.domain.locations import parse_sides
+from dms.domain.roles import Role
+from dms.errors import DmsError
+from dms.services import labels, physical, physical_query
+from dms.services.lending import loans_of_volume
+from dms.services.scanning import MODES, handle_scan
+from dms.web.auth import current_user, login_required, services
+from dms.web.i18n import EN
+
+bp = Blueprint("physical", __name__)
+T = TypeVar("T")
+
+# English for this area's screens; the shared catalog stays small.
+EN.update({
+    "实体档案": "Physical archive", "档案室": "Archive rooms", "密集架": "Shelving units",
+    "库位": "Slots", "档案盒": "Boxes", "卷宗": "Volumes", "扫码": "Scan", "盘点": "Stock-taking",
+    "借阅": "Lending", "纠纷查档": "Dispute lookup", "新建档案室": "Configure a room",
+    "打印标签": "Print labels", "位置": "Location", "借阅人": "Borrower", "应还日期": "Due",
+    "申请借阅": "Request original", "批准": "Approve", "驳回": "Reject", "借出": "Check out",
+    "归还": "Return", "已逾期": "Overdue", "历史": "History", "合同": "Contracts",
+    "其他文档": "Other documents", "原件位置": "Original's location",
+})
+
+
+def now() -> datetime:
+    return utcnow()
+
+
+def actor() -> tuple[str, Role]:
+    user = current_user()
+    assert user is not None  # behind login_required
+    return user.username, Role(user.role)
+
+
+def archive_room_only() -> tuple[str, Role]:
+    """Shelving, boxing, labels and loan decisions are the archive room's work."""
+    name, role = actor()
+    if role not in LENDING_ROLES:
+        abort(403, "archivists only")
+    return name, role
+
+
+def attempt(work: Callable[[Session], T], back: str) -> T | Any:
+    """Run a form's use case in one transaction; a refusal is shown on the page it came from."""
+    try:
+        with session_scope(services().sessions) as s:
+            return work(s)
+    except DmsError as exc:
+        flash(str(exc), "error")
+        return redirect(back)
+
+
+@bp.route("/physical/")
+@login_required
+def index() -> Any:
+    with services().sessions() as s:
+        units = s.execute(
+            select(Room.number, Room.name, ShelvingUnit.number, ShelvingUnit.sections,
+                   ShelvingUnit.levels, func.count(Slot.id), func.sum(Slot.capacity),
+                   func.sum(Slot.occupied))
+            .join(ShelvingUnit, ShelvingUnit.room_id == Room.id)
+            .outerjoin(Slot, Slot.unit_id == ShelvingUnit.id)
+            .group_by(Room.number, Room.name, ShelvingUnit.number, ShelvingUnit.sections,
+                      ShelvingUnit.levels)
+            .order_by(Room.number, ShelvingUnit.number)).all()
+        counts = {"boxes": s.scalar(select(func.count(Box.id))),
+                  "volumes": s.scalar(select(func.count(Volume.id))),
+                  "unshelved": s.scalar(select(func.count(Box.id)).where(Box.slot_id.is_(None)))}
+        recent_boxes = s.scalars(select(Box.code).order_by(Box.id.desc()).limit(20)).all()
+    return render_template("physical/index.html", units=units, counts=counts,
+                           recent_boxes=recent_boxes)
+
+
+@bp.route("/physical/rooms/new", methods=["GET", "POST"])
+@login_required
+def room_new() -> Any:
+    name, _role = archive_room_only()
+    if request.method == "GET":
+        return render_template("physical/room_form.html")
+    f = request.form
+    try:
+        args = dict(number=int(f["number"]), name=f.get("name", ""),
+                    first_unit=int(f.get("first_unit") or 1), unit_count=int(f["unit_count"]),
+                    sections=int(f["sections"]), levels=int(f["levels"]),
+                    sides=parse_sides(f.get("sides", "AB")),
+                    boxes_per_slot=int(f.get("boxes_per_slot") or 10))
+    except (KeyError, ValueError, DmsError) as exc:
+        flash(f"表单有误 / invalid form: {exc}", "error")
+        return redirect(url_for("physical.room_new"))
+    done = attempt(lambda s: physical.create_room(s, actor=name, **args),  # type: ignore[arg-type]
+                   url_for("physical.room_new"))
+    if isinstance(done, physical.RoomSetup):
+        flash(f"已创建 {done.slots} 个库位 / {done.slots} slots created", "ok")
+        return redirect(url_for("physical.index"))
+    return done
+
+
+@bp.route("/physical/boxes", methods=["POST"])
+@login_required
+def boxes_create() -> Any:
+    name, _role = archive_room_only()
+    count = request.form.get("count", 1, type=int)
+    capacity = request.form.get("capacity", 10, type=int)
+    made = attempt(lambda s: [b.code for b in physical.create_boxes(
+        s, count=count, capacity=capacity, actor=name)], url_for("physical.index"))
+    if isinstance(made, list):
+        flash(f"已创建档案盒 {made[0]} – {made[-1]}", "ok")
+        return redirect(url_for("physical.label_pdf", kind="boxes", codes=",".join(made)))
+    return made
+
+
+@bp.route("/physical/boxes/<code>")
+@login_required
+def box_page(code: str) -> Any:
+    with services().sessions() as s:
+        found = physical_query.locate(s, code, now())
+        history = physical_query.box_history(s, code)
+        try:
+            hint: physical_query.SlotSuggestion | None = physical_query.suggest_slot(
+                s, box_code=code)
+        except DmsError:
+            hint = None
+    return render_template("physical/box.html", found=found, history=history, hint=hint)
+
+
+@bp.route("/physical/volumes", methods=["POST"])
+@login_required
+def volume_form() -> Any:
+    name, _role = archive_room_only()
+    f = request.form
+    vno = attempt(lambda s: physical.form_volume(
+        s, actor=name, business_no=f.get("business_no") or None,
+        customer_no=f.get("customer_no") or None, title=f.get("title", "")).volume_no,
+        request.referrer or url_for("physical.index"))
+    if isinstance(vno, str):
+        flash(f"已组卷 {vno}", "ok")
+        return redirect(url_for("physical.volume_page", volume_no=vno))
+    return vno
+
+
+@bp.route("/physical/volumes/<volume_no>")
+@login_required
+def volume_page(volume_no: str) -> Any:
+    with services().sessions() as s:
+        found = physical_query.locate(s, volume_no, now())
+        history = physical_query.volume_history(s, volume_no)
+        loans = loans_of_volume(s, volume_no)
+    return render_template("physical/volume.html", v=found.volumes[0], history=history,
+                           loans=loans, now=now())
+
+
+@bp.route("/physical/volumes/<volume_no>/box", methods=["POST"])
+@login_required
+def volume_box(volume_no: str) -> Any:
+    archive_room_only()
+    user = current_user()
+    assert user is not None
+    back = url_for("physical.volume_page", volume_no=volume_no)
+    done = attempt(lambda s: physical.put_volume_in_box(
+        s, volume_no=volume_no, box_code=request.form.get("box_code", ""), user=user,
+        checklist=services().checklist, now=now()), back)
+    if isinstance(done, Volume):
+        flash("已装盒", "ok")
+        return redirect(back)
+    return done
+
+
+@bp.route("/physical/labels/<kind>.pdf")
+@login_required
+def label_pdf(kind: str) -> Response:
+    """Labels as PDF: ?codes=BX…,BX… (or volume numbers), layout=label|a4, w=, h= in mm."""
+    archive_room_only()
+    codes = [c for c in request.args.get("codes", "").replace(" ", ",").split(",") if c]
+    layout: labels.Layout = "a4" if request.args.get("layout") == "a4" else "label"
+    settings = services().settings
+    size = labels.LabelSize(request.args.get("w", settings.label_width_mm, type=float),
+                            request.args.get("h", settings.label_height_mm, type=float))
+    with services().sessions() as s:
+        if kind == "boxes":
+            contents = labels.box_label_contents(s, codes)
+        elif kind == "volumes":
+            contents = labels.volume_label_contents(s, codes)
+        else:
+            abort(404)
+    pdf = labels.render_labels_pdf(contents, size=size, layout=layout)
+    name = quote(f"{kind}-{codes[0]}-{layout}.pdf")
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f"inline; filename*=UTF-8''{name}"})
+
+
+@bp.route("/physical/scan", methods=["GET", "POST"])
+@login_required
+def scan() -> Any:
+    """The scanning desk: one input, Enter submits, the answer comes back at once."""
+    mode = request.values.get("mode", "shelve")
+    mode = mode if mode in MODES else "shelve"
+    answer = None
+    pending = request.values.get("pending_box", "")
+    if request.method == "POST" and request.form.get("code", "").strip():
+        if mode != "locate":
+            archive_room_only()
+        user = current_user()
+        assert user is not None
+        with session_scope(services().sessions) as s:
+            answer = handle_scan(s, request.form["code"], pending_box=pending, mode=mode,
+                                 user=user, checklist=services().checklist, now=now())
+        pending = answer.pending_box
+    return render_template("physical/scan.html", mode=mode, answer=answer, pending=pending)
+
+
+@bp.route("/physical/stocktake", methods=["GET", "POST"])
+@login_required
+def stocktake() -> Any:
+    report = None
+    f = request.form
+    if request.method == "POST":
+        name, _role = archive_room_only()
+        report = attempt(lambda s: physical_query.stock_take(
+            s, first_slot=f.get("first", ""), last_slot=f.get("last", ""),
+            scans=f.get("scans", "").split(), actor=name), url_for("physical.stocktake"))
+        if not hasattr(report, "clean"):
+            return report
+    return render_template("physical/stocktake.html", report=report, form=f)
+
+
+from dms.web import physical_api, physical_lending  # noqa: E402,F401  (routes on bp)

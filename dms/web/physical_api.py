@@ -1,0 +1,196 @@
+"""JSON API of the physical archive (/api/physical/…); errors become JSON in dms.web.errors."""
+from __future__ import annotations
+
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime
+from typing import Any
+
+from flask import jsonify, request
+
+from dms.db.models import User
+from dms.db.models_physical import Loan
+from dms.db.session import session_scope
+from dms.domain.locations import SIDES, parse_sides
+from dms.errors import InvalidInputError, NotFoundError
+from dms.services import lending, physical, physical_query
+from dms.web.auth import current_user, login_required, services
+from dms.web.physical import actor, archive_room_only, bp, now
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return _plain(asdict(value))
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidInputError("a JSON object body is required")
+    return data
+
+
+def _me() -> User:
+    user = current_user()
+    assert user is not None  # behind login_required
+    return user
+
+
+def _loan(loan: Loan) -> dict[str, Any]:
+    return {"id": loan.id, "state": loan.state, "reason": loan.reason,
+            "borrower": loan.borrower, "borrower_team": loan.borrower_team,
+            "due_at": loan.due_at.isoformat() if loan.due_at else None}
+
+
+@bp.route("/api/physical/locate/<code>")
+@login_required
+def api_locate(code: str) -> Any:
+    with services().sessions() as s:
+        return jsonify(_plain(physical_query.locate(s, code, now())))
+
+
+@bp.route("/api/physical/suggest")
+@login_required
+def api_suggest() -> Any:
+    with services().sessions() as s:
+        return jsonify(_plain(physical_query.suggest_slot(
+            s, box_code=request.args.get("box") or None,
+            customer_no=request.args.get("customer") or None)))
+
+
+@bp.route("/api/physical/rooms", methods=["POST"])
+@login_required
+def api_rooms() -> Any:
+    name, _role = archive_room_only()
+    b = _body()
+    with session_scope(services().sessions) as s:
+        done = physical.create_room(
+            s, actor=name, number=int(b["number"]), name=str(b.get("name", "")),
+            unit_count=int(b.get("unit_count", 1)), first_unit=int(b.get("first_unit", 1)),
+            sections=int(b.get("sections", 10)), levels=int(b.get("levels", 6)),
+            sides=parse_sides(str(b.get("sides", "".join(SIDES)))),
+            boxes_per_slot=int(b.get("boxes_per_slot", 10)))
+    return jsonify(_plain(done)), 201
+
+
+@bp.route("/api/physical/boxes", methods=["POST"])
+@login_required
+def api_boxes() -> Any:
+    name, _role = archive_room_only()
+    b = _body()
+    with session_scope(services().sessions) as s:
+        boxes = physical.create_boxes(s, count=int(b.get("count", 1)),
+                                      capacity=int(b.get("capacity", 10)), actor=name)
+        codes = [x.code for x in boxes]
+    return jsonify({"codes": codes}), 201
+
+
+@bp.route("/api/physical/volumes", methods=["POST"])
+@login_required
+def api_volumes() -> Any:
+    name, _role = archive_room_only()
+    b = _body()
+    with session_scope(services().sessions) as s:
+        vol = physical.form_volume(s, actor=name, business_no=b.get("business_no"),
+                                   customer_no=b.get("customer_no"), title=b.get("title", ""))
+        if b.get("box_code"):
+            physical.put_volume_in_box(s, volume_no=vol.volume_no, box_code=b["box_code"],
+                                       user=_me(), checklist=services().checklist, now=now())
+        vno = vol.volume_no
+    return jsonify({"volume_no": vno}), 201
+
+
+@bp.route("/api/physical/moves", methods=["POST"])
+@login_required
+def api_move() -> Any:
+    archive_room_only()
+    b = _body()
+    with session_scope(services().sessions) as s:
+        moved = physical.move_box(s, box_code=str(b.get("box", "")),
+                                  slot_code=str(b.get("slot", "")), user=_me(),
+                                  checklist=services().checklist, now=now())
+    return jsonify(_plain(moved))
+
+
+@bp.route("/api/physical/boxes/<code>/history")
+@login_required
+def api_box_history(code: str) -> Any:
+    with services().sessions() as s:
+        return jsonify(_plain(physical_query.box_history(s, code)))
+
+
+@bp.route("/api/physical/stocktake", methods=["POST"])
+@login_required
+def api_stocktake() -> Any:
+    name, _role = archive_room_only()
+    b = _body()
+    with session_scope(services().sessions) as s:
+        report = physical_query.stock_take(s, first_slot=str(b.get("first", "")),
+                                           last_slot=str(b.get("last", "")),
+                                           scans=[str(x) for x in b.get("scans", [])],
+                                           actor=name)
+    return jsonify({**_plain(report), "clean": report.clean})
+
+
+@bp.route("/api/physical/loans", methods=["POST"])
+@login_required
+def api_loan_request() -> Any:
+    user = current_user()
+    assert user is not None
+    b = _body()
+    with session_scope(services().sessions) as s:
+        me = s.get(User, user.id)
+        assert me is not None
+        loan = lending.request_loan(s, volume_no=str(b.get("volume_no", "")), user=me,
+                                    reason=str(b.get("reason", "")),
+                                    note=str(b.get("note", "")), now=now())
+        body = _loan(loan)
+    return jsonify(body), 201
+
+
+@bp.route("/api/physical/loans/<int:loan_id>/<action>", methods=["POST"])
+@login_required
+def api_loan_action(loan_id: int, action: str) -> Any:
+    name, role = actor() if action == "cancel" else archive_room_only()
+    b = request.get_json(silent=True) or {}
+    with session_scope(services().sessions) as s:
+        if action == "approve":
+            loan = lending.approve_loan(s, loan_id, actor=name, role=role, now=now(),
+                                        note=str(b.get("note", "")))
+        elif action == "reject":
+            loan = lending.reject_loan(s, loan_id, actor=name, role=role, now=now(),
+                                       reason=str(b.get("reason", "")))
+        elif action == "checkout":
+            days = b.get("days")
+            loan = lending.check_out(s, loan_id, actor=name, role=role, now=now(),
+                                     days=int(days) if days is not None else None)
+        elif action == "cancel":
+            loan = lending.cancel_loan(s, loan_id, actor=name, role=role, now=now())
+        else:
+            raise NotFoundError(f"unknown loan action {action!r}")
+        body = _loan(loan)
+    return jsonify(body)
+
+
+@bp.route("/api/physical/returns", methods=["POST"])
+@login_required
+def api_return() -> Any:
+    name, role = archive_room_only()
+    with session_scope(services().sessions) as s:
+        loan = lending.return_volume(s, str(_body().get("volume_no", "")), actor=name,
+                                     role=role, now=now())
+        body = _loan(loan)
+    return jsonify(body)
+
+
+@bp.route("/api/physical/loans/overdue")
+@login_required
+def api_overdue() -> Any:
+    with services().sessions() as s:
+        return jsonify(_plain(lending.overdue_loans(s, now())))

@@ -1,0 +1,105 @@
+"""Gap reports and management statistics in the UI (tables with filters, a bar chart of
+completeness per group) with CSV, XLSX and PDF downloads. Everything is computed by
+``dms.services.gap_report`` and ``dms.services.statistics``; this module only adapts."""
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+
+from dms.domain.lifecycle import GATE_NAMES_ZH
+from dms.services.gap_report import COLUMNS, STATUS_NAMES_ZH, GapFilter, gap_rows
+from dms.services.report_formats import HEADINGS_ZH, csv_lines, write_pdf, write_xlsx
+from dms.services.statistics import (GROUPS, completeness, overdue_by_team, return_rates,
+                                     timeliness)
+from dms.web.auth import allowed_teams, login_required, services
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+SCREEN_ROWS = 500  # the page shows this many gap rows; downloads have them all
+CHART_WIDTH = 360
+
+
+def _teams() -> tuple[str, ...] | None:
+    """The teams shown: the one asked for (if the user may see it) within the user's."""
+    mine = allowed_teams()
+    asked = request.args.get("team", "").strip() or None
+    if asked is not None:
+        if mine is not None and asked not in mine:
+            abort(403)
+        return (asked,)
+    return tuple(mine) if mine is not None else None
+
+
+def _filter() -> GapFilter:
+    a = request.args
+    return GapFilter(customer_no=a.get("customer", "").strip() or None, teams=_teams(),
+                     business_type=a.get("business_type", "").strip() or None,
+                     only_gaps=a.get("only_gaps") == "1")
+
+
+def bars(rows: list[Any]) -> list[dict[str, Any]]:
+    """Inline-SVG bar geometry of completeness rates (server-side, no JavaScript)."""
+    return [{"key": r.key or "—", "rate": r.rate, "y": i * 22,
+             "w": round(r.rate * CHART_WIDTH, 1)} for i, r in enumerate(rows)]
+
+
+@bp.route("/")
+@login_required
+def overview() -> Any:
+    svc = services()
+    now = datetime.now(UTC)
+    group_by = request.args.get("group_by", "team")
+    if group_by not in GROUPS:
+        abort(400, f"group_by is one of {', '.join(GROUPS)}")
+    days = max(1, request.args.get("older_than", 7, type=int))
+    f = _filter()
+    with svc.sessions() as s:
+        comp = completeness(s, svc.checklist, svc.settings.classify_review_below,
+                            group_by=group_by, now=now, older_than_days=days, f=f)
+        timely = timeliness(s, svc.checklist, now=now, teams=f.teams)
+        returns = return_rates(s, teams=f.teams)
+        overdue = overdue_by_team(s, now=now, teams=f.teams)
+    return render_template("reports.html", comp=comp, bars=bars(comp), chart_width=CHART_WIDTH,
+                           timely=timely, returns=returns, overdue=overdue, group_by=group_by,
+                           groups=GROUPS, older_than=days, gate_names=GATE_NAMES_ZH,
+                           business_types=svc.checklist.business_types, args=request.args)
+
+
+@bp.route("/gaps")
+@login_required
+def gaps() -> Any:
+    svc = services()
+    f = _filter()
+    fmt = request.args.get("format", "html")
+    below = svc.settings.classify_review_below
+    if fmt == "csv":
+        def generate() -> Any:
+            with svc.sessions() as s:
+                yield from csv_lines(COLUMNS, gap_rows(s, svc.checklist, below, f), HEADINGS_ZH)
+        return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": "attachment; filename=gaps.csv"})
+    if fmt in ("xlsx", "pdf"):
+        buf = io.BytesIO()
+        with svc.sessions() as s:
+            rows = gap_rows(s, svc.checklist, below, f)
+            if fmt == "xlsx":
+                write_xlsx(buf, COLUMNS, rows, HEADINGS_ZH, title="缺件报告")
+                mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            else:
+                write_pdf(buf, COLUMNS, rows, HEADINGS_ZH, title="缺件报告 / checklist gaps")
+                mime = "application/pdf"
+        return Response(buf.getvalue(), mimetype=mime,
+                        headers={"Content-Disposition": f"attachment; filename=gaps.{fmt}"})
+    if fmt != "html":
+        abort(400, "format is one of html, csv, xlsx, pdf")
+    shown: list[dict[str, Any]] = []
+    with svc.sessions() as s:
+        for r in gap_rows(s, svc.checklist, below, f):
+            shown.append(r)
+            if len(shown) > SCREEN_ROWS:
+                break
+    return render_template("reports_gaps.html", rows=shown[:SCREEN_ROWS],
+                           more=len(shown) > SCREEN_ROWS, status_names=STATUS_NAMES_ZH,
+                           business_types=svc.checklist.business_types, args=request.args)

@@ -1,0 +1,172 @@
+"""The type review queue (confirm or correct, one by one or in bulk) and the facts panel
+of the document page (shown and editable; every edit audited)."""
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, \
+    url_for
+from sqlalchemy.orm import Session, selectinload
+
+from dms.classify.registry import ModelStatus, load_active
+from dms.db.models import Document, Team
+from dms.db.session import after_commit, session_scope
+from dms.domain.facts import FIELD_NAMES_ZH, FIELDS
+from dms.domain.roles import Role
+from dms.errors import DmsError
+from dms.services import classification as cls
+from dms.services.container import Services
+from dms.web.auth import allowed_teams, current_user, login_required, services
+from dms.web.i18n import EN
+
+bp = Blueprint("review", __name__)
+PAGE_SIZE = 50
+# who may decide a document's type: the people who scan, review and keep the paper
+REVIEW_ROLES = frozenset({Role.HANDLER, Role.COLLECTOR, Role.ARCHIVIST, Role.ADMIN})
+
+EN.update({
+    "分类复核": "Type review", "待复核文档": "Documents to review", "建议类型": "Suggested type",
+    "其他候选": "Runners-up", "确认所选": "Confirm selected", "统一改为": "Set all selected to",
+    "按各行选择": "as chosen per row", "确认类型": "Confirm type", "关键信息": "Key facts",
+    "保存": "Save", "来源": "Source", "人工": "manual", "识别": "OCR",
+    "与档案户号不符": "differs from the folder's customer no.", "校验失败": "checksum failed",
+    "分类方式": "Method", "没有待复核的文档": "Nothing to review", "已人工确认": "Confirmed",
+    "分类器": "Classifier", "字段": "Field", "值": "Value", "位置": "Position",
+})
+FLAG_NAMES = {cls.FLAG_MISMATCH: "与档案户号不符", cls.FLAG_CHECKSUM: "校验失败"}
+
+
+def _actor() -> str:
+    user = current_user()
+    assert user is not None  # behind login_required
+    if Role(user.role) not in REVIEW_ROLES:
+        abort(403, "type review is for handlers, collectors and archivists")
+    return user.username
+
+
+def _may_see(s: Session, doc: Document) -> bool:
+    teams = allowed_teams()
+    if teams is None:
+        return True
+    team_id = (doc.business.team_id if doc.business else None) or doc.customer.team_id
+    team = s.get(Team, team_id) if team_id else None
+    return team is not None and team.code in teams
+
+
+def _status(svc: Services) -> ModelStatus:
+    with svc.sessions() as s:
+        return load_active(s, svc.store)[1]
+
+
+@bp.route("/review")
+@login_required
+def queue() -> Any:
+    svc = services()
+    page = max(1, request.args.get("page", 1, type=int))
+    teams = allowed_teams()
+    with svc.sessions() as s:
+        q = cls.review_query(svc.settings, teams).options(
+            selectinload(Document.customer), selectinload(Document.business))
+        docs = s.scalars(q.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+        total = cls.review_count(s, svc.settings, teams)
+        rows = [{"doc": d, "decision": cls.last_auto_decision(s, d.id),
+                 "flags": [f for f in cls.facts_of(s, d.id) if f.flag]} for d in docs]
+        return render_template("review.html", rows=rows, total=total, page=page,
+                               pages=max(1, -(-total // PAGE_SIZE)), status=_status(svc),
+                               threshold=svc.settings.classify_review_below,
+                               flag_names=FLAG_NAMES, field_names=FIELD_NAMES_ZH)
+
+
+@bp.route("/review/confirm", methods=["POST"])
+@login_required
+def confirm() -> Any:
+    """Confirm or correct the checked documents: each to the type chosen on its row, or
+    all to ``bulk_type`` when one is chosen."""
+    name = _actor()
+    ids = [int(i) for i in request.form.getlist("doc_id") if i.isdigit()]
+    bulk = request.form.get("bulk_type", "")
+    decisions = {i: bulk or request.form.get(f"type_{i}", "") for i in ids}
+    done = _decide(decisions, name, request.form.get("reason", ""))
+    flash(f"已确认 {done} 份文档 / {done} documents confirmed", "ok")
+    return redirect(request.form.get("next") or url_for("review.queue"))
+
+
+@bp.route("/documents/<int:doc_id>/type", methods=["POST"])
+@login_required
+def confirm_one(doc_id: int) -> Any:
+    name = _actor()
+    _decide({doc_id: request.form.get("doc_type", "")}, name, request.form.get("reason", ""))
+    return redirect(url_for("documents.show", doc_id=doc_id))
+
+
+def _decide(decisions: dict[int, str], actor: str, reason: str) -> int:
+    svc = services()
+    done = 0
+    try:
+        with session_scope(svc.sessions) as s:
+            for doc_id, doc_type in decisions.items():
+                doc = s.get(Document, doc_id)
+                if doc is None or not doc_type or not _may_see(s, doc):
+                    continue
+                cls.confirm_type(s, svc, doc_id, doc_type, actor=actor, reason=reason)
+                after_commit(s, partial(_reindex, svc, doc_id))
+                done += 1
+            _retrain_if_due(s, svc)
+    except DmsError as exc:
+        flash(str(exc), "error")
+        return 0
+    return done
+
+
+@bp.route("/documents/<int:doc_id>/facts", methods=["POST"])
+@login_required
+def edit_facts(doc_id: int) -> Any:
+    name = _actor()
+    svc = services()
+    try:
+        with session_scope(svc.sessions) as s:
+            doc = s.get(Document, doc_id)
+            if doc is None:
+                abort(404)
+            if not _may_see(s, doc):
+                abort(403)
+            current = {f.field: f.value for f in cls.facts_of(s, doc_id)}
+            for field in FIELDS:
+                if field in request.form and request.form[field].strip() != current.get(field,
+                                                                                        ""):
+                    cls.set_fact(s, doc_id, field, request.form[field], actor=name)
+            after_commit(s, partial(_reindex, svc, doc_id))
+    except DmsError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("documents.show", doc_id=doc_id))
+
+
+def _reindex(svc: Services, doc_id: int) -> None:
+    from dms.services.indexing import index_document
+
+    with session_scope(svc.sessions) as s:
+        index_document(s, svc.index, doc_id)
+
+
+def _retrain_if_due(s: Session, svc: Services) -> None:
+    """Enough new decisions: ask a worker to retrain (the hourly beat job catches up if
+    this deployment's dispatcher cannot send tasks)."""
+    from dms.classify.training import retrain_due
+
+    celery = getattr(current_app.extensions.get("dms_dispatcher"), "app", None)
+    if celery is not None and retrain_due(s, svc):
+        after_commit(s, partial(celery.send_task, "dms.retrain_classifier"))
+
+
+@bp.app_context_processor
+def _panel() -> dict[str, Any]:
+    """``classification_panel(doc_id)`` for the document page's facts include."""
+    def classification_panel(doc_id: int) -> dict[str, Any]:
+        svc = services()
+        with svc.sessions() as s:
+            return {"facts": {f.field: f for f in cls.facts_of(s, doc_id)},
+                    "decision": cls.last_auto_decision(s, doc_id), "fields": FIELDS,
+                    "field_names": FIELD_NAMES_ZH, "flag_names": FLAG_NAMES,
+                    "status": _status(svc)}
+    return {"classification_panel": classification_panel}

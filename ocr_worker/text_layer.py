@@ -1,0 +1,86 @@
+"""A searchable PDF page from any engine's boxes: the page image, invisible text on top.
+
+Each word is written in text render mode 3 (neither fill nor stroke: invisible, but
+searchable and selectable) at its own box, its font size set from the box height and its
+width stretched to the box width (``Tz``), so a PDF viewer's search hit and selection
+rectangle land on the printed word. Per-word placement matters for Chinese: PP-OCR gives
+one box per character, and a whole line written as one run drifts off the printed
+characters whenever the engine's spacing differs from the font's.
+
+The font is WenQuanYi Zen Hei, embedded as a subset with a ToUnicode map (reportlab does
+both), so every PDF reader -- and ``pdftotext`` -- extracts the right characters. Without
+that font file we fall back to the Adobe CID font STSong-Light, which readers know by
+name; invisible text needs no glyphs.
+"""
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Sequence
+from pathlib import Path
+
+from PIL import Image
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+from dms.errors import BadDocumentError
+from ocr_worker.results import Word
+
+CJK_FONT_FILE = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+_EMBEDDED = "WenQuanYiZenHei"
+_CID_FALLBACK = "STSong-Light"
+# Where the baseline sits inside a box, as a share of its height from the bottom: Chinese
+# characters fill the em square, whose bottom is ~0.12 em below the baseline in CJK fonts.
+_DESCENT = 0.12
+_INVISIBLE = 3  # PDF text render mode: no fill, no stroke
+
+
+@functools.lru_cache(maxsize=1)
+def text_font() -> str:
+    """Register the CJK font once per process (parsing the .ttc takes ~1 s) and name it."""
+    if CJK_FONT_FILE.exists():
+        pdfmetrics.registerFont(TTFont(_EMBEDDED, str(CJK_FONT_FILE), subfontIndex=0))
+        return _EMBEDDED
+    pdfmetrics.registerFont(UnicodeCIDFont(_CID_FALLBACK))
+    return _CID_FALLBACK
+
+
+def _lines(words: Sequence[Word]) -> list[list[Word]]:
+    """Words grouped by the engine's (block, line) keys, in the engine's order."""
+    return [list(g) for _, g in itertools.groupby(words, key=lambda w: (w.block, w.line))]
+
+
+def build_page_pdf(image: Path, words: Sequence[Word], out: Path, *, dpi: int) -> Path:
+    """Write a one-page PDF to ``out``: ``image`` filling the page at ``dpi``, and each of
+    ``words`` (boxes in pixels of ``image``) as invisible text at its box."""
+    try:
+        with Image.open(image) as im:
+            width_px, height_px = im.size
+    except (OSError, ValueError) as exc:
+        raise BadDocumentError(f"page image {image.name} unreadable: {exc}") from exc
+    scale = 72.0 / dpi  # pixels -> PDF points
+    page_w, page_h = width_px * scale, height_px * scale
+    font = text_font()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pdf = canvas.Canvas(str(out), pagesize=(page_w, page_h), pageCompression=1)
+    pdf.setCreator("dms")
+    pdf.drawImage(str(image), 0, 0, width=page_w, height=page_h)
+    for line in _lines(words):
+        text = pdf.beginText()
+        text.setTextRenderMode(_INVISIBLE)
+        for w in line:
+            x0, y0, x1, y1 = w.bbox
+            if not w.text or x1 <= x0 or y1 <= y0:
+                continue
+            size = max(1.0, (y1 - y0) * scale)
+            natural = pdfmetrics.stringWidth(w.text, font, size)
+            text.setFont(font, size)
+            text.setHorizScale(100.0 * (x1 - x0) * scale / natural if natural > 0 else 100.0)
+            text.setTextOrigin(x0 * scale, page_h - y1 * scale + _DESCENT * size)
+            text.textOut(w.text)
+        pdf.drawText(text)
+    pdf.showPage()
+    pdf.save()
+    return out

@@ -1,0 +1,151 @@
+"""Field extraction: checksums, OCR repairs, Chinese dates, contract terms, provenance."""
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+
+from dms.domain.fact_dates import cn_number, parse_date
+from dms.domain.facts import extract_facts, locate, valid_credit_code, valid_id_number
+from dms.sample_data.identity import make_credit_code, make_resident_id
+from tests.classify.conftest import ocr_fixtures
+
+
+# --- GB 11643 / GB 32100 -------------------------------------------------------------------
+
+def test_resident_id_checksum() -> None:
+    rng = random.Random(5)
+    for _ in range(200):
+        good = make_resident_id(rng, "330106", dt.date(1980, 1, 1)
+                                + dt.timedelta(days=rng.randint(0, 9000)), rng.random() < 0.5)
+        assert valid_id_number(good)
+        bad_check = good[:17] + ("0" if good[17] != "0" else "1")
+        assert not valid_id_number(bad_check)
+    assert valid_id_number("11010519491231002X")  # the standard's own example
+    assert valid_id_number("11010519491231002x")
+    assert not valid_id_number("110105194912310021")  # wrong check character
+    assert not valid_id_number("110105194913310028")  # month 13
+    assert not valid_id_number("11010519491231002")  # 17 characters
+    assert not valid_id_number("330110203001015514", today=dt.date(2024, 1, 1))  # born 2030
+
+
+def test_credit_code_checksum() -> None:
+    rng = random.Random(7)
+    for _ in range(200):
+        code = make_credit_code(rng, "330106")
+        assert valid_credit_code(code)
+        wrong = code[:17] + ("0" if code[17] != "0" else "1")
+        assert not valid_credit_code(wrong)
+    assert valid_credit_code("91350100M000100Y43")  # a published code
+    assert not valid_credit_code("91350100M000100Y4O")  # O is not in the alphabet
+    assert not valid_credit_code("91350100M000100Y4")
+
+
+def test_invalid_id_number_is_kept_but_marked() -> None:
+    facts = extract_facts(["公民身份号码 330110195806305515"])  # check character off by one
+    assert facts["id_number"].valid is False
+    assert facts["id_number"].note == "checksum_failed"
+
+
+def test_first_valid_id_is_the_principals_not_the_agents() -> None:
+    facts = extract_facts(["委托人：王芳\n身份证号码：11010519491231002X\n受托人：李四\n"
+                           "身份证号码：330110195806305514"])
+    assert facts["id_number"].value == "11010519491231002X"
+
+
+def test_credit_code_repaired_from_ocr_noise() -> None:
+    # tesseract inserted a lower-case k and read the zeros as O (seen on a real scan)
+    facts = extract_facts(["统一社会信用代码 : 914201021JKkOR21NOB"])
+    assert facts["credit_code"].value == "914201021JK0R21N0B"
+    assert valid_credit_code(facts["credit_code"].value)
+
+
+# --- dates -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text,expected", [
+    ("2024年3月5日", dt.date(2024, 3, 5)), ("2024年03月05日", dt.date(2024, 3, 5)),
+    ("2024-03-05", dt.date(2024, 3, 5)), ("2024.3.5", dt.date(2024, 3, 5)),
+    ("2024/03/05", dt.date(2024, 3, 5)), ("二〇二四年三月五日", dt.date(2024, 3, 5)),
+    ("二零二四年十二月三十一日", dt.date(2024, 12, 31)),
+    ("二〇二〇年十月二十日", dt.date(2020, 10, 20)),
+    ("2024年2月30日", None), ("没有日期", None),
+])
+def test_dates_in_chinese_formats(text: str, expected: dt.date | None) -> None:
+    assert parse_date(text) == expected
+
+
+def test_chinese_numbers() -> None:
+    assert [cn_number(s) for s in ("一", "十", "十二", "二十", "二十三", "三十一", "五")] == \
+        [1, 10, 12, 20, 23, 31, 5]
+
+
+@pytest.mark.parametrize("text,start,end", [
+    ("本合同有效期自2021.04.14起至2031 年03月31日止。", "2021-04-14", "2031-03-31"),
+    ("本协议有效期自2021年4月14日至2024- 04-14。", "2021-04-14", "2024-04-14"),
+    ("合同有效期：2020-01-01至2024-12-31", "2020-01-01", "2024-12-31"),
+    ("本合同有效期自二〇二二年一月一日起至二〇二六年十二月三十一日止", "2022-01-01", "2026-12-31"),
+    ("本合同有效期自2023年6月1日起至\n2028年5月31日止。", "2023-06-01", "2028-05-31"),
+])
+def test_contract_term(text: str, start: str, end: str) -> None:
+    facts = extract_facts([text], expiring=True)
+    assert (facts["contract_start"].value, facts["contract_end"].value) == (start, end)
+
+
+def test_contract_term_in_years_counts_from_the_signature() -> None:
+    facts = extract_facts(["第十条 本合同有效期五年。", "签订日期：2022年3月1日"], expiring=True)
+    assert facts["contract_start"].value == "2022-03-01"
+    assert facts["contract_end"].value == "2027-02-28"
+    assert facts["contract_end"].page_no == 1 and facts["signed_date"].page_no == 2
+
+
+def test_id_card_validity_is_not_a_contract_term() -> None:
+    facts = extract_facts(["有效期限2020.06.28-2040.06.28"], expiring=False)
+    assert "contract_end" not in facts
+
+
+# --- the other fields, from real OCR output ------------------------------------------------------
+
+def test_fields_of_a_real_ocred_contract() -> None:
+    fx = ocr_fixtures()["GYDHT"]
+    facts = extract_facts(fx["pages"], expiring=True)
+    truth = fx["fields"]
+    for field in ("contract_no", "customer_no", "credit_code", "contract_start", "contract_end",
+                  "capacity_kva"):
+        assert facts[field].value == truth[field], field
+    assert facts["company"].value == "杭州宏远新材料有限责任公司"
+    assert facts["contract_end"].page_no == 2  # the term is a clause on the second page
+
+
+def test_fields_of_a_traditional_id_card() -> None:
+    fx = ocr_fixtures()["SFZM"]
+    assert fx["script"] == "traditional"
+    facts = extract_facts(fx["pages"])
+    assert facts["id_number"].value == fx["fields"]["id_number"]
+
+
+def test_meter_number_wrapped_over_two_lines() -> None:
+    facts = extract_facts(["计量装置安装在产权分界点，電能表資產編號為336334748702\n"
+                           "3626522886。"])
+    assert facts["meter_no"].value == "3363347487023626522886"
+
+
+def test_capacity_customer_no_and_address_from_a_form() -> None:
+    facts = extract_facts(["户号: 3392966508 | 户名: 王强\n用電地址: 杭州 市余杭区健康路683号\n"
+                           "原容量: 50kVA 变更后容量: 100kVA\n申请容量: 80 kVA"])
+    assert facts["customer_no"].value == "3392966508"
+    assert facts["address"].value == "杭州市余杭区健康路683号"
+    assert facts["capacity_kva"].value == "50"  # the first labelled one, not 变更后
+    assert facts["name"].value == "王强"
+
+
+def test_locate_gives_the_values_own_box() -> None:
+    fx = ocr_fixtures()["GYDHT"]
+    facts = extract_facts(fx["pages"], expiring=True)
+    words = fx["words_page1"]
+    box = locate(facts["contract_no"].raw, words)
+    assert box is not None
+    holder = next(w for w in words if facts["contract_no"].value in w["text"])
+    hx0, hy0, hx1, hy1 = holder["bbox"]
+    assert hx0 <= box[0] < box[2] <= hx1 and (box[1], box[3]) == (hy0, hy1)
+    assert locate("不在页面上的文字", words) is None

@@ -1,0 +1,137 @@
+"""Headless Chromium against `dms serve`: a dispute handler goes from a customer's name to
+the original contract's scanned page and its shelf location."""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+from sqlalchemy import select
+
+from dms.db.migrate import upgrade
+from dms.db.models import Document, Page, User
+from dms.db.session import session_scope
+from dms.services import physical as P
+from dms.services.container import build_services
+from dms.services.users import create_user
+from dms.settings import load_settings
+from tests.e2e.conftest import stop
+from tests.physical.conftest import PASSWORD, seed_customer
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _page_png() -> bytes:
+    im = Image.new("RGB", (600, 800), "white")
+    ImageDraw.Draw(im).rectangle((40, 40, 560, 120), outline="black", width=4)
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _prepare(root: Path) -> None:
+    """A data dir with a shelved contract: documents inserted directly, no OCR."""
+    settings = load_settings(data_dir=root / "var", secret_key="b", _env_file=None)
+    upgrade(settings.database_url)
+    svc = build_services(settings)
+    try:
+        svc.store.put_bytes("pages/contract/1.png", _page_png(), "image/png")
+        with session_scope(svc.sessions) as s:
+            create_user(s, "archivist", PASSWORD, "archivist", display_name="王档案")
+            create_user(s, "lawyer", PASSWORD, "dispute", display_name="赵律师")
+            seed_customer(s, "3301000042", "钱塘电器有限公司", contract_no="HT-2023-0042")
+            seed_customer(s, "3301000043", "西湖茶社", contract_no="HT-2023-0043")
+            contract = s.scalar(select(Document).where(Document.doc_type == "GYDHT",
+                                                       Document.title.contains("钱塘")))
+            assert contract is not None
+            contract.pages.append(Page(page_no=1, image_key="pages/contract/1.png",
+                                       text="供用电合同 合同编号 HT-2023-0042",
+                                       ocr_status="done", confidence=90.0))
+            P.create_room(s, number=2, name="二号档案室", actor="archivist", first_unit=7,
+                          sections=10, levels=6)
+            P.form_volume(s, actor="archivist", customer_no="3301000042")
+            P.create_boxes(s, count=1, actor="archivist")
+            user = s.scalar(select(User).where(User.username == "archivist"))
+            assert user is not None
+            P.put_volume_in_box(s, volume_no="JZ3301000042-01", box_code="BX00000001",
+                                user=user, checklist=svc.checklist)
+            P.move_box(s, box_code="BX00000001", slot_code="R02-J07-B-03-4", user=user,
+                       checklist=svc.checklist)
+    finally:
+        svc.close()
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("physical-browser")
+    _prepare(root)
+    port = _free_port()
+    env = {**os.environ, "DMS_DATA_DIR": str(root / "var"), "DMS_SECRET_KEY": "b",
+           "DMS_PORT": str(port)}
+    log = root / "serve.log"
+    proc = subprocess.Popen([sys.executable, "-m", "dms", "serve"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=open(log, "ab"),
+                            start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            if proc.poll() is not None:
+                raise AssertionError(log.read_text(errors="replace")[-3000:]) from None
+            time.sleep(0.2)
+    yield f"http://127.0.0.1:{port}"
+    stop(proc)
+
+
+def test_dispute_view_from_customer_name_to_contract_page_and_shelf(base_url: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    assert shutil.which(CHROMIUM), "Debian's chromium is required: apt-get install chromium"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu",
+                  "--disable-background-networking"])
+        page = browser.new_page()
+        page.goto(base_url + "/physical/dispute")
+        page.fill("input[name=username]", "lawyer")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("#dispute-form")
+        started = time.monotonic()
+        page.fill("#dispute-form input[name=q]", "钱塘电器")
+        page.press("#dispute-form input[name=q]", "Enter")
+        page.wait_for_selector("#dispute-customer")
+        assert "3301000042" in page.inner_text("#dispute-customer")
+        row = page.locator("#contracts tbody tr").first
+        assert "HT-2023-0042" in row.inner_text()
+        location = row.locator(".original-location").inner_text()
+        assert "R02-J07-B-03-4" in location and "BX00000001" in location
+        assert time.monotonic() - started < 5  # "in seconds"
+        row.locator("a.doc-link").click()
+        page.wait_for_selector("#page-image")
+        assert page.eval_on_selector("#page-image", "img => img.naturalWidth") == 600
+        assert "HT-2023-0042" in page.inner_text("#ocr-text")
+        # Back on the dispute view the original can be requested with one button.
+        page.go_back()
+        page.locator("#contracts button").first.click()
+        page.wait_for_selector("text=已提交借阅申请")
+        assert "待审批" in page.locator("#contracts").inner_text()
+        browser.close()

@@ -1,0 +1,77 @@
+"""The fast paths of text analysis give exactly what the slow, obvious code gives."""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import opencc
+import tantivy
+
+from search.analysis import (
+    make_snippet, needs_t2s, normalize_text, spaced_tokens, to_simplified, tokenize,
+    tokenize_spans,
+)
+from search.tantivy_index import build_analyzer
+
+DICT = Path(opencc.__file__).parent / "dictionary"
+FILLER = "的是电费合同供电用户申请，。：1234abc ＡＢ１２"
+
+
+def _keys(name: str) -> list[str]:
+    return [ln.split("\t")[0] for ln in (DICT / name).read_text(encoding="utf-8").splitlines()]
+
+
+def test_t2s_fast_path_equals_opencc() -> None:
+    cc = opencc.OpenCC("t2s")
+    chars, phrases = _keys("TSCharacters.txt"), _keys("TSPhrases.txt")
+    r = random.Random(7)
+    checked = 0
+    for _ in range(2000):
+        parts = [r.choice(chars) if r.random() < 0.4 else r.choice(FILLER)
+                 for _ in range(r.randint(1, 40))]
+        if r.random() < 0.4:  # phrases (also the unchanged ones that shield a character)
+            parts.insert(r.randint(0, len(parts)), r.choice(phrases))
+        text = "".join(parts)
+        expected = cc.convert(text)
+        if len(expected) == len(text):  # else the char-by-char fallback applies, by design
+            assert to_simplified(text) == expected, text
+            checked += 1
+    assert checked > 1500
+    assert to_simplified("乾隆年間的臺灣電費") == cc.convert("乾隆年間的臺灣電費")
+    assert not needs_t2s("供用电合同 户号 3301234567 电费结算")
+    assert needs_t2s("供用電合同")
+
+
+def test_fullwidth_letters_and_digits_fold() -> None:
+    assert normalize_text("户号：３３０１ ＡＢｃ") == "户号：3301 ABc"
+
+
+def test_spaced_tokens_through_tantivy_give_the_python_tokens() -> None:
+    analyzer: tantivy.TextAnalyzer = build_analyzer()
+    for text in ("供用電合同 No.GDHT-2024-000123，户号：3301234567 Été x_y 2024年 𠀀ab",
+                 "10kV二线 ＡＢ１２ 合作同意书", ""):
+        assert list(analyzer.analyze(spaced_tokens(text))) == tokenize(text)
+
+
+def _slow_spans(text: str, phrase: list[str]) -> list[tuple[int, int]]:
+    toks = tokenize_spans(normalize_text(text))
+    words = [t for t, _, _ in toks]
+    n = len(phrase)
+    return [(toks[i][1], toks[i + n - 1][2]) for i in range(len(words) - n + 1)
+            if words[i:i + n] == phrase]
+
+
+def test_snippet_marks_exactly_the_token_phrases() -> None:
+    r = random.Random(3)
+    alphabet = "合同电费用户号 ,.-_ABab12０"
+    for _ in range(500):
+        text = "".join(r.choice(alphabet) for _ in range(r.randint(0, 30)))
+        words = tokenize(text)
+        if not words:
+            continue
+        i = r.randrange(len(words))
+        phrase = words[i:i + r.randint(1, 3)]
+        spans = _slow_spans(" ".join(text.split()), phrase)
+        snippet = make_snippet(text, [phrase], max_chars=1000)
+        assert snippet.count("<mark>") >= (1 if spans else 0), (text, phrase, snippet)
+        assert ("<mark>" in snippet) == bool(spans)

@@ -1,0 +1,91 @@
+"""Time limits with real tesseract and real workers: a page or a document that runs out of
+time is retried, then failed with a clear reason, and the document is not lost."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from dms.sample_data import render_document, save_document
+from tests.worker.conftest import WorkerSystem, small_page
+
+pytestmark = pytest.mark.slow
+
+# One retry after 5 s keeps the test short; the default is three.
+TIGHT = {"DMS_OCR_PAGE_TIMEOUT_S": "1", "DMS_OCR_MAX_RETRIES": "1"}
+
+
+def test_a_tesseract_timeout_retries_then_fails_the_page_and_the_document_finishes(
+        worker_system: Callable[..., WorkerSystem], tmp_path: Path) -> None:
+    # A full A4 contract page: several seconds of OCR, far beyond a 1 s page budget.
+    contract = render_document("GYDHT", seed=5, noise="light")
+    contract.pages, contract.truth = contract.pages[:1], contract.truth[:1]
+    page = save_document(contract, tmp_path / "供用电合同.png", "png")
+    system = worker_system(**TIGHT)
+    system.start_worker(concurrency=1)
+    doc_id = system.add_document(page)
+
+    doc = system.wait_finished(doc_id, timeout=180)
+    assert doc.ocr_status == "failed"
+    [p] = system.pages(doc_id)
+    assert p.ocr_status == "failed" and p.attempts == 2  # first try + one retry
+    assert "tesseract" in p.ocr_error and ("timed out" in p.ocr_error
+                                           or "no time left" in p.ocr_error)
+    assert doc.ocr_error == f"第1页: {p.ocr_error}"
+    assert [e.reason for e in system.audit("page_ocr_failed", p.id)] == [p.ocr_error]
+    assert system.log().count(f"page {p.id}: tesseract") >= 1  # the retry was logged
+
+    # Nothing is lost: with a sane time limit, reprocess reads it.
+    system.stop_workers()
+    system.start_worker(concurrency=1, DMS_OCR_PAGE_TIMEOUT_S="120")
+    system.dms("ocr", "--reprocess", "--document", str(doc_id))
+    system.wait(lambda: system.document(doc_id).ocr_status == "done", 240, "the re-read")
+    [p] = system.pages(doc_id)
+    assert "合同" in p.text and p.ocr_error == ""
+
+
+def test_one_page_timing_out_leaves_the_document_partial(
+        worker_system: Callable[..., WorkerSystem], tmp_path: Path) -> None:
+    contract = render_document("GYDHT", seed=6, noise="none")
+    pages = [small_page(1), contract.pages[0]]
+    # 3 s: a tiny page's few tesseract runs fit even on a busy machine, a full page's do not.
+    system = worker_system(**(TIGHT | {"DMS_OCR_PAGE_TIMEOUT_S": "3"}))
+    system.start_worker(concurrency=1)
+    # A TIFF: splitting it calls no external tool, so only the pages meet the 1 s budget.
+    tiff = tmp_path / "mixed.tif"
+    pages[0].save(tiff, save_all=True, append_images=pages[1:], dpi=(300, 300))
+    doc_id = system.add_document(tiff)
+    doc = system.wait_finished(doc_id, timeout=180)
+    statuses = [p.ocr_status for p in system.pages(doc_id)]
+    if statuses[0] == "failed":  # the tiny page too was slower than 1 s on a busy machine
+        pytest.skip("machine too busy for a 1 s page budget")
+    assert statuses == ["done", "failed"]
+    assert doc.ocr_status == "partial" and doc.ocr_error.startswith("第2页: ")
+    assert doc.searchable_pdf_key  # the page that was read is searchable
+    with pikepdf.open(_download(system, doc.searchable_pdf_key, tmp_path)) as pdf:
+        assert len(pdf.pages) == 1
+
+
+def test_a_rasterise_timeout_retries_then_fails_the_document(
+        worker_system: Callable[..., WorkerSystem], tmp_path: Path) -> None:
+    # An A0 page at 300 dpi: pdftoppm needs many seconds, the budget is 1 s.
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(2384, 3370))
+    pdf.save(tmp_path / "huge.pdf")
+    system = worker_system(**TIGHT)
+    system.start_worker(concurrency=1)
+    doc_id = system.add_document(tmp_path / "huge.pdf")
+    doc = system.wait_finished(doc_id, timeout=120)
+    assert doc.ocr_status == "failed" and doc.pages == []
+    assert "pdftoppm" in doc.ocr_error and "timed out" in doc.ocr_error
+    # Tried (the timeout logged, a retry scheduled), then failed for good on the retry.
+    assert system.log().count(f"document {doc_id}: pdftoppm timed out") == 1
+    assert len(system.audit("ocr_failed", doc_id)) == 1
+
+
+def _download(system: WorkerSystem, key: str, tmp_path: Path) -> Path:
+    out = tmp_path / "out.pdf"
+    system.services.store.download(key, out)
+    return out
