@@ -6,7 +6,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY . /app
-RUN pip install --no-cache-dir -e .
+RUN pip install --no-cache-dir -e . \
+ && pip install --no-cache-dir --no-deps rapidocr-onnxruntime==1.4.4
 ENV OMP_THREAD_LIMIT=1 DMS_DATA_DIR=/var/lib/dms
 EXPOSE 8000
 CMD ["dms", "serve", "--host", "0.0.0.0", "--workers", "4"]

@@ -43,6 +43,13 @@ def run_checks(settings: Settings) -> list[Check]:
         fix = "" if lang in langs else f"{APT} {pkg.get(lang, 'tesseract-ocr-' + lang)}"
         checks.append(Check(f"tesseract:{lang}", lang in langs,
                             "installed" if lang in langs else "missing", fix))
+    engines = {settings.ocr_engine, *settings.ocr_engine_by_doc_type.values()}
+    if "ppocr" in engines:
+        import importlib.util
+
+        ok = importlib.util.find_spec("rapidocr_onnxruntime") is not None
+        fix = "pip install --no-deps rapidocr-onnxruntime==1.4.4 (see scripts/install.sh)"
+        checks.append(Check("ppocr", ok, "installed" if ok else "missing", "" if ok else fix))
     return checks
 
 

@@ -31,7 +31,7 @@ from dms.services.lifecycle import as_utc
 from dms.services.notify import Notice, Notifier
 
 PAGE = 10
-_BATCH = 1000  # rows per statement: 9 columns × 1000 stays under SQLite's 32766 variables
+_BATCH = 2000  # rows per UPDATE … FROM (VALUES …) statement on PostgreSQL
 _URGES = cast(Table, Urge.__table__)
 _EXPIRIES = cast(Table, ContractExpiry.__table__)
 _TASKS = cast(Table, Task.__table__)
@@ -336,14 +336,7 @@ def sweep(session: Session, checklist: Checklist, now: datetime, notifier: Notif
     conn = session.connection()
     _insert_rows(conn, _URGES, urge_rows)
     report.seconds["insert_urges"] = _lap()
-    for i in range(0, len(task_rows), _BATCH):
-        # One UPDATE … FROM (VALUES …) per batch: PostgreSQL's driver would otherwise send
-        # one statement per row.
-        batch = values(column("tid", Integer), column("n", Integer),
-                       column("nxt", DateTime(timezone=True)), name="urged") \
-            .data([(r["tid"], r["n"], r["next"]) for r in task_rows[i:i + _BATCH]]).cte()
-        conn.execute(update(_TASKS).where(_TASKS.c.id == batch.c.tid).values(
-            urge_count=batch.c.n, last_urged_at=now, next_urge_at=batch.c.nxt))
+    _mark_urged(conn, task_rows, now)
     report.seconds["update_tasks"] = _lap()
     report.urges = len(urge_rows)
     notices = [Notice(users[uid].username, users[uid].email or "",
@@ -356,9 +349,25 @@ def sweep(session: Session, checklist: Checklist, now: datetime, notifier: Notif
 
 
 def _insert_rows(conn: Any, table: Table, rows: list[dict[str, Any]]) -> None:
-    # Multi-row INSERT … VALUES per batch: one round trip per _BATCH rows on any driver.
+    # executemany: SQLAlchemy batches it into multi-row INSERTs where the driver needs it.
+    if rows:
+        conn.execute(insert(table), rows)
+
+
+def _mark_urged(conn: Any, rows: list[dict[str, Any]], now: datetime) -> None:
+    if conn.dialect.name != "postgresql":
+        # In-process SQLite: a plain executemany is the cheapest way.
+        conn.execute(update(_TASKS).where(_TASKS.c.id == bindparam("tid")).values(
+            urge_count=bindparam("n"), last_urged_at=now, next_urge_at=bindparam("next")), rows)
+        return
     for i in range(0, len(rows), _BATCH):
-        conn.execute(insert(table).values(rows[i:i + _BATCH]))
+        # One UPDATE … FROM (VALUES …) per batch: psycopg2 would otherwise send one
+        # statement (one round trip) per row.
+        batch = values(column("tid", Integer), column("n", Integer),
+                       column("nxt", DateTime(timezone=True)), name="urged") \
+            .data([(r["tid"], r["n"], r["next"]) for r in rows[i:i + _BATCH]]).cte()
+        conn.execute(update(_TASKS).where(_TASKS.c.id == batch.c.tid).values(
+            urge_count=batch.c.n, last_urged_at=now, next_urge_at=batch.c.nxt))
 
 
 def _deliver(notifier: Notifier, notices: list[Notice]) -> None:
