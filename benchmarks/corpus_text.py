@@ -168,10 +168,12 @@ def _identifiers(doc_type: str, c: CustomerProfile, business_no: str,
 
 
 def generate(corpus: Corpus) -> Iterator[PageDoc]:
-    """Yield ``corpus.pages`` pages; fills ``corpus.planted`` as it goes."""
+    """Yield ``corpus.pages`` pages; ``corpus.planted`` is complete once exhausted."""
     r = random.Random(corpus.seed)
     s2t = _s2t_table()
     contracts: list[str] = []  # earlier customers' contract numbers, for decoys
+    used_contracts: set[str] = set()
+    owners: dict[str, int] = {}  # identifier -> how many customers carry it
     made, doc_id, cust_seed = 0, 0, 0
     while made < corpus.pages:
         cust_seed += 1
@@ -194,6 +196,8 @@ def generate(corpus: Corpus) -> Iterator[PageDoc]:
                 # every contract of a customer has its own number (one per business)
                 contract = c.contract_no if not b else contract_no(
                     r, c.prov_code, "GDHT", day.year)
+                while contract in used_contracts:  # random serials collide at 1M pages
+                    contract = contract_no(r, c.prov_code, "GDHT", day.year)
                 idents = _identifiers(doc_type, c, business_no, contract)
                 emitted.update(idents)
                 traditional = r.random() < corpus.traditional_share
@@ -215,12 +219,18 @@ def generate(corpus: Corpus) -> Iterator[PageDoc]:
                         title=f"{TITLES[doc_type]} {c.account_name}")
                     made += 1
                 if doc_type == "GYDHT":
+                    used_contracts.add(contract)
                     contracts.append(contract)
                     corpus.planted.append(Planted("contract_no", contract, doc_id, doc_id))
         for kind, value in (("customer_no", c.customer_no), ("id_number", c.id_number),
                             ("meter_no", c.meter_no), ("credit_code", c.credit_code)):
             if value in emitted:  # planted = present in some document's identifiers
                 corpus.planted.append(Planted(kind, value, first_doc, doc_id))
+        for value in emitted:
+            owners[value] = owners.get(value, 0) + 1
+    # Random IDs of different fake customers can coincide; such a value has no single
+    # right answer, so it is not checked (a handful in a million pages).
+    corpus.planted = [p for p in corpus.planted if owners.get(p.value, 0) <= 1]
 
 
 WORDS_2 = ("合同", "户号", "电费", "容量", "地址", "申请", "供电", "计量", "检验", "签字",

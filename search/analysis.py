@@ -191,6 +191,36 @@ def spaced_tokens(text: str) -> str:
     return " ".join(_TOKEN_RE.findall(normalize_text(text)))
 
 
+# A run of consecutive Han tokens in ``spaced_tokens`` output ("供 用 电"); a Latin/digit
+# token ends a run, separators dropped by the tokenizer do not (as in a phrase query).
+_HAN_RUN_RE = re.compile(rf"[{_HAN}](?: [{_HAN}])*")
+
+
+def _run_bigrams(m: re.Match[str]) -> str:
+    chars = m.group()[::2]  # every other character: the Han tokens without the spaces
+    return chars if len(chars) == 1 else " ".join(map(str.__add__, chars, chars[1:]))
+
+
+def bigrams_of_spaced(spaced: str) -> str:
+    """``spaced_tokens`` output with every run of Han tokens replaced by its overlapping
+    bigrams ("供 用 电 合 同 No 1" -> "供用 用电 电合 合同 No 1"); a lone Han token stays.
+
+    Indexed beside the per-character field: a Chinese word of n >= 2 characters is then
+    one term (n = 2) or a phrase of n - 1 selective bigrams instead of a phrase over n
+    very common characters — the difference between ~200 ms and a few ms at a million
+    pages. Latin tokens stay in the stream so runs are never glued together.
+    """
+    return _HAN_RUN_RE.sub(_run_bigrams, spaced)
+
+
+def han_bigrams(tokens: Sequence[str]) -> list[str] | None:
+    """The bigram-field terms for a query phrase, or None when the bigram field cannot
+    answer it (a single character, or a phrase that mixes in Latin/digit tokens)."""
+    if len(tokens) < 2 or not all(_HAN_RE.fullmatch(t) for t in tokens):
+        return None
+    return [a + b for a, b in zip(tokens, tokens[1:], strict=False)]
+
+
 def tokenize(text: str) -> list[str]:
     return [t for t, _, _ in tokenize_spans(normalize_text(text))]
 

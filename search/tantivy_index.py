@@ -24,6 +24,8 @@ from tantivy import Occur, Query
 
 from dms.errors import QueryError, SearchError
 from search.analysis import (
+    bigrams_of_spaced,
+    han_bigrams,
     make_snippet,
     normalize_identifier,
     spaced_tokens,
@@ -45,6 +47,7 @@ from search.query import NORMALISED_KEY_FIELDS, ParsedQuery, Term, parse_query
 
 ANALYZER = "dms_text"
 TEXT_FIELDS = ("text", "title", "customer_name")  # what a plain query term searches
+BIGRAM_SUFFIX = "_bi"  # each text field also indexed as Han bigrams (see bigrams_of_spaced)
 KEYWORD_FIELDS = ("customer_no", "business_no", "business_type", "doc_type", "team", "state")
 IDENTIFIER_BOOST = 10.0  # an exact identifier hit must outrank any text-only mention
 BATCH_PAGES = 500  # pages per writer acquisition, so other writers are not starved
@@ -68,6 +71,7 @@ def build_schema() -> tantivy.Schema:
     sb.add_integer_field("document_id", stored=True, indexed=True, fast=True)
     for f in TEXT_FIELDS:  # indexed from the Simplified-folded text; originals live in source
         sb.add_text_field(f, stored=False, tokenizer_name=ANALYZER)
+        sb.add_text_field(f + BIGRAM_SUFFIX, stored=False, tokenizer_name=ANALYZER)
     for f in KEYWORD_FIELDS:  # fast = facets via aggregate()
         sb.add_text_field(f, stored=False, tokenizer_name="raw", fast=True)
     sb.add_text_field("identifiers", stored=False, tokenizer_name="raw")
@@ -156,7 +160,9 @@ class TantivyIndex:
         for f in TEXT_FIELDS:
             value = getattr(p, f)
             if value:
-                doc.add_text(f, spaced_tokens(value))
+                spaced = spaced_tokens(value)
+                doc.add_text(f, spaced)
+                doc.add_text(f + BIGRAM_SUFFIX, bigrams_of_spaced(spaced))
         for f in KEYWORD_FIELDS:
             value = getattr(p, f).strip()
             if value:  # no "" bucket in facets
@@ -206,11 +212,17 @@ class TantivyIndex:
         return list(self._analyzer.analyze(spaced_tokens(text)))
 
     def _text_query(self, tokens: list[str]) -> Query:
+        bigrams = han_bigrams(tokens)
+        if bigrams is not None:  # a Chinese word or phrase: the bigram fields answer it
+            fields = [f + BIGRAM_SUFFIX for f in TEXT_FIELDS]
+            tokens = bigrams
+        else:
+            fields = list(TEXT_FIELDS)
         words: list[str | tuple[int, str]] = list(tokens)
         per_field = [  # tantivy panics on a one-word phrase: use a term query then
             Query.term_query(self._schema, f, tokens[0]) if len(tokens) == 1
             else Query.phrase_query(self._schema, f, words)
-            for f in TEXT_FIELDS
+            for f in fields
         ]
         return Query.boolean_query([(Occur.Should, q) for q in per_field])
 

@@ -75,3 +75,26 @@ def test_snippet_marks_exactly_the_token_phrases() -> None:
         snippet = make_snippet(text, [phrase], max_chars=1000)
         assert snippet.count("<mark>") >= (1 if spans else 0), (text, phrase, snippet)
         assert ("<mark>" in snippet) == bool(spans)
+
+
+def test_bigram_fields_match_exactly_the_character_phrases(tmp_path: Path) -> None:
+    """A Chinese word is answered from the bigram fields; the pages found must be the
+    pages whose character sequence contains the word (separators ignored, a Latin or
+    digit token in between breaks it) — no more, no fewer."""
+    from search.base import PageDoc, SearchQuery
+    from search.tantivy_index import TantivyIndex
+
+    r = random.Random(11)
+    alphabet = "合同电费用户号供 ，A1"
+    texts = ["".join(r.choice(alphabet) for _ in range(r.randint(0, 40))) for _ in range(300)]
+    texts += ["XAB 123 BCD", "合，同", "合A同", "供用电合同"]
+    ix = TantivyIndex(tmp_path / "ix")
+    ix.index_pages(PageDoc(f"{i}:1", i, 1, t, "C1") for i, t in enumerate(texts))
+    ix.refresh()
+    for word in ("合同", "电费", "用户号", "供用电合同", "同合同", "户号供", "AB", "合同合"):
+        phrase = tokenize(word)
+        expected = {i for i, t in enumerate(texts)
+                    if any(tokenize(t)[k:k + len(phrase)] == phrase
+                           for k in range(len(tokenize(t))))}
+        found = ix.search(SearchQuery(word, size=1000, facets=False))
+        assert {h.document_id for h in found.hits} == expected, word
