@@ -254,15 +254,18 @@ def users() -> None:
               help="handler | collector | archivist | dispute | manager | station | admin")
 @click.option("--team", default=None)
 @click.option("--name", default="")
+@click.option("--email", default="", help="where urges and reports are mailed (DMS_NOTIFIER=smtp)")
+@click.option("--team-leader", is_flag=True, help="receives the team's escalated urges")
 @click.password_option()
 @pass_ctx
 def users_create(c: CliContext, username: str, role: str, team: str | None, name: str,
-                 password: str) -> None:
+                 email: str, team_leader: bool, password: str) -> None:
     from dms.db.session import session_scope
     from dms.services.users import create_user
 
     with session_scope(c.services.sessions) as s:
-        create_user(s, username, password, role, display_name=name, team_code=team)
+        create_user(s, username, password, role, display_name=name, team_code=team,
+                    email=email, team_leader=team_leader)
     click.echo(f"user {username} ({role}) saved")
 
 

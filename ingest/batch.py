@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 import threading
 import time
+from datetime import UTC, datetime
+from functools import partial
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from itertools import islice
@@ -32,7 +34,9 @@ from dms.storage import content_key
 from ingest.layout import Item, Ledger, Placement, check_root, load_manifest, place, walk
 from ingest.report import BatchReport, Progress, ProgressCallback
 from ingest.sniff import Rejected, hash_file, inspect
-from ingest.writer import FileOutcome, RowWriter, Work, create_batch, finish_batch
+from ingest.owner import HEARTBEAT_EVERY
+from ingest.writer import (FileOutcome, RowWriter, Work, beat, create_batch, finish_batch,
+                           interrupt_orphaned_batches, recorded_paths, resume_batch)
 
 FLUSH_EVERY = 64  # rows per transaction: few fsyncs, little lost work on a crash
 FLUSH_SECONDS = 1.0
@@ -48,7 +52,8 @@ class IngestRun:
                  progress: ProgressCallback | None = None,
                  on_result: Callable[[FileOutcome], None] | None = None,
                  ledger: Ledger | None = None, ledger_root: str = "",
-                 totals: tuple[int, int] = (0, 0)) -> None:
+                 totals: tuple[int, int] = (0, 0),
+                 heartbeat: Callable[[], None] | None = None) -> None:
         self.services = services
         self.settings = services.settings
         self.store = services.store
@@ -71,6 +76,8 @@ class IngestRun:
         self._conns_lock = threading.Lock()
         self._owners: dict[str, str] = {}  # business_no -> customer_no (workers' cache)
         self._writer = RowWriter(batch_id, dispatcher, self._quarantine)
+        self._heartbeat = heartbeat
+        self._last_beat = time.monotonic()
 
     # --- driving -------------------------------------------------------------------------
     def run(self, items: Iterable[Item]) -> None:
@@ -104,6 +111,7 @@ class IngestRun:
     def _drain(self, inflight: set[Future[Work | None]],
                how: str) -> set[Future[Work | None]]:
         done, pending = wait(inflight, timeout=FLUSH_SECONDS, return_when=how)
+        self._beat()
         for fut in done:
             res = fut.result()  # a StorageError aborts the batch: the store is unusable
             if res is not None:
@@ -111,6 +119,14 @@ class IngestRun:
         if not done:
             self._flush()
         return pending
+
+    def _beat(self) -> None:
+        # Here because the calling thread passes by at least once a FLUSH_SECONDS, even
+        # while every worker is stuck on a huge file.
+        if self._heartbeat is not None and \
+                time.monotonic() - self._last_beat >= HEARTBEAT_EVERY.total_seconds():
+            self._last_beat = time.monotonic()
+            self._heartbeat()
 
     def _accept(self, work: Work) -> None:
         self._buffer.append(work)
@@ -292,17 +308,27 @@ def count_items(root: Path) -> tuple[int, int]:
 def ingest_folder(services: Services, root: Path, *, dispatcher: Dispatcher, workers: int = 8,
                   progress: ProgressCallback | None = None,
                   items: Iterable[Item] | None = None) -> BatchReport:
-    """Ingest every file under *root* (or the given subset *items*) as one batch."""
+    """Ingest every file under *root* (or the given subset *items*) as one batch.
+
+    A batch left "running" by a killed process is marked interrupted first; a whole-folder
+    run then resumes the folder's interrupted batch, adding only the files it lacks.
+    """
     root = check_root(Path(root))
     manifest = load_manifest(root)
     t0 = time.monotonic()
+    interrupt_orphaned_batches(services, datetime.now(UTC))
     totals = count_items(root) if items is None else (0, 0)
-    batch_id = create_batch(services, str(root))
+    resumed = resume_batch(services, str(root)) if items is None else None
+    batch_id = resumed if resumed is not None else create_batch(services, str(root))
+    if items is None:
+        done = recorded_paths(services, batch_id) if resumed is not None else set()
+        items = (item for item in walk(root) if item.rel_path not in done)
     ledger = Ledger(services.settings.data_dir / LEDGER_NAME)
     run = IngestRun(services, dispatcher, batch_id, workers=workers, manifest=manifest,
-                    progress=progress, ledger=ledger, ledger_root=str(root), totals=totals)
+                    progress=progress, ledger=ledger, ledger_root=str(root), totals=totals,
+                    heartbeat=partial(beat, services, batch_id))
     try:
-        run.run(walk(root) if items is None else items)
+        run.run(items)
     except BaseException:
         try:  # best effort: the original error matters more than a failed report
             finish_batch(services, batch_id, status="interrupted", warnings=run.warnings,

@@ -210,3 +210,47 @@ def build_report(session: Session, batch_id: int, *, warnings: list[str] | None 
 def _now_like(dt: Any) -> Any:
     now = datetime.now(UTC)
     return now if dt is None or dt.tzinfo is not None else now.replace(tzinfo=None)
+
+
+# --- the batch listing (``dms ingest --batches``) -------------------------------------------
+
+STATUS_NAMES = {
+    "zh_CN": {"running": "进行中", "open": "上传中", "done": "完成",
+              "interrupted": "已中断（再次运行同一目录即续完）"},
+    "en": {"running": "running", "open": "open for upload", "done": "done",
+           "interrupted": "interrupted (run the same folder again to complete it)"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRow:
+    batch_id: int
+    source: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    files: int  # rows so far: a running or interrupted batch is counted too
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"batch_id": self.batch_id, "source": self.source, "status": self.status,
+                "started_at": self.started_at.isoformat(),
+                "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+                "files": self.files}
+
+
+def recent_batches(session: Session, limit: int = 20) -> list[BatchRow]:
+    """The newest batches, newest first, with their file counts (two queries)."""
+    batches = list(session.scalars(select(IngestBatch).order_by(IngestBatch.id.desc())
+                                   .limit(limit)))
+    counts: dict[int, int] = {bid: n for bid, n in session.execute(
+        select(IngestFile.batch_id, func.count()).where(
+            IngestFile.batch_id.in_([b.id for b in batches])).group_by(IngestFile.batch_id))}
+    return [BatchRow(b.id, b.source, b.status, b.started_at, b.finished_at,
+                     int(counts.get(b.id, 0))) for b in batches]
+
+
+def batches_text(rows: list[BatchRow], locale: str = "zh_CN") -> str:
+    names = STATUS_NAMES["zh_CN" if locale.lower().startswith("zh") else "en"]
+    lines = [f"{r.batch_id:>6}  {r.started_at:%Y-%m-%d %H:%M}  {r.files:>7}  "
+             f"{names.get(r.status, r.status)}  {r.source}" for r in rows]
+    return "\n".join(lines) + "\n" if lines else ""

@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dms.db.audit import record
@@ -22,10 +22,12 @@ from dms.db.session import after_commit, session_scope
 from dms.services.container import Services
 from dms.services.dispatch import Dispatcher
 from ingest.layout import Item, Placement
+from ingest.owner import owner_gone, process_alive, this_process
 from ingest.report import BatchReport, build_report
 from ingest.sniff import Inspection
 
 ACTOR = "ingest"
+RUNNING, INTERRUPTED = "running", "interrupted"
 
 
 @dataclass(slots=True)
@@ -68,9 +70,69 @@ _Owner = tuple[Customer | int, Business | int | None]
 def create_batch(services: Services, source: str, status: str = "running") -> int:
     with session_scope(services.sessions) as s:
         batch = IngestBatch(source=source[:500], status=status)
+        if status == RUNNING:  # a folder run: this process owns it until finish_batch
+            me = this_process()
+            batch.owner_host, batch.owner_pid = me.host, me.pid
+            batch.heartbeat_at = datetime.now(UTC)
         s.add(batch)
         s.flush()
         return batch.id
+
+
+def beat(services: Services, batch_id: int) -> None:
+    """Refresh the heartbeat of a batch this process runs."""
+    with session_scope(services.sessions) as s:
+        s.execute(update(IngestBatch).where(IngestBatch.id == batch_id)
+                  .values(heartbeat_at=datetime.now(UTC)))
+
+
+def interrupt_orphaned_batches(services: Services, now: datetime) -> list[int]:
+    """Mark "interrupted" every running batch whose owner process is gone; their ids."""
+    here = this_process()
+    with services.sessions() as s:
+        running = s.execute(select(IngestBatch.id, IngestBatch.owner_host, IngestBatch.owner_pid,
+                                   IngestBatch.heartbeat_at, IngestBatch.started_at)
+                            .where(IngestBatch.status == RUNNING)).all()
+    orphaned = [bid for bid, host, pid, beat_at, started in running
+                if owner_gone(host or "", pid, _aware(beat_at or started), now=now,
+                              here=here, alive=process_alive)]
+    marked = []
+    for bid in orphaned:
+        with session_scope(services.sessions) as s:  # claimed by a conditional UPDATE: two
+            claimed = s.execute(update(IngestBatch).where(  # sweepers never both mark it
+                IngestBatch.id == bid, IngestBatch.status == RUNNING)
+                .values(status=INTERRUPTED)).rowcount  # type: ignore[attr-defined]
+        if claimed:
+            finish_batch(services, bid, status=INTERRUPTED, warnings=[
+                "the ingest process stopped without closing the batch (killed?);"
+                " run `dms ingest` on the same folder again to complete it"])
+            marked.append(bid)
+    return marked
+
+
+def resume_batch(services: Services, source: str) -> int | None:
+    """Take over the newest batch of ``source`` if it was interrupted; its id, or None."""
+    me = this_process()
+    with session_scope(services.sessions) as s:
+        last = s.scalar(select(IngestBatch).where(IngestBatch.source == source[:500])
+                        .order_by(IngestBatch.id.desc()).limit(1))
+        if last is None or last.status != INTERRUPTED:
+            return None
+        claimed = s.execute(update(IngestBatch).where(
+            IngestBatch.id == last.id, IngestBatch.status == INTERRUPTED).values(
+            status=RUNNING, owner_host=me.host, owner_pid=me.pid,
+            heartbeat_at=datetime.now(UTC), finished_at=None, report={})).rowcount  # type: ignore[attr-defined]
+        return last.id if claimed else None
+
+
+def recorded_paths(services: Services, batch_id: int) -> set[str]:
+    """Relative paths a batch already has a row for (a resumed run skips them)."""
+    with services.sessions() as s:
+        return set(s.scalars(select(IngestFile.rel_path).where(IngestFile.batch_id == batch_id)))
+
+
+def _aware(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at  # SQLite drops the offset
 
 
 def finish_batch(services: Services, batch_id: int, *, status: str = "done",

@@ -205,6 +205,11 @@ class IngestBatch(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The process running a folder batch, so a later run can tell a batch whose process
+    # was killed (still "running") from one that is alive (see ingest.owner).
+    owner_host: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    owner_pid: Mapped[int | None] = mapped_column(Integer)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class IngestFile(Base):
@@ -294,3 +299,4 @@ class LocationMove(Base):
 from dms.db import models_physical  # noqa: E402,F401
 from dms.db import models_lifecycle  # noqa: E402,F401
 from dms.db import models_classify  # noqa: E402,F401
+from dms.db import models_upkeep  # noqa: E402,F401

@@ -150,15 +150,31 @@ class OverdueLoan:
     days_overdue: int
 
 
-def overdue_loans(session: Session, now: datetime) -> list[OverdueLoan]:
-    """Checked-out loans past their due date, most overdue first (for the reminder inbox)."""
+def overdue_loans(session: Session, now: datetime, *, requester_id: int | None = None,
+                  limit: int | None = None) -> list[OverdueLoan]:
+    """Checked-out loans past their due date, most overdue first (for the reminder inbox);
+    only those one person asked for when ``requester_id`` is given."""
     now = as_utc(now).astimezone(UTC)  # stored times are UTC; SQLite compares them as text
-    rows = session.execute(
-        select(Loan, Volume.volume_no, Customer.customer_no, Customer.name)
-        .join(Volume, Volume.id == Loan.volume_id).join(Customer, Customer.id == Volume.customer_id)
-        .where(Loan.state == LoanState.CHECKED_OUT.value, Loan.due_at < now)
-        .order_by(Loan.due_at, Loan.id)).all()
+    stmt = (select(Loan, Volume.volume_no, Customer.customer_no, Customer.name)
+            .join(Volume, Volume.id == Loan.volume_id)
+            .join(Customer, Customer.id == Volume.customer_id)
+            .where(Loan.state == LoanState.CHECKED_OUT.value, Loan.due_at < now))
+    if requester_id is not None:
+        stmt = stmt.where(Loan.requester_id == requester_id)
+    rows = session.execute(stmt.order_by(Loan.due_at, Loan.id).limit(limit)).all()
     return [OverdueLoan(loan.id, vno, cno, cname, loan.borrower, loan.borrower_team,
                         loan.requester_id, as_utc(loan.due_at),
                         days_overdue(as_utc(loan.due_at), now))
             for loan, vno, cno, cname in rows if loan.due_at is not None]
+
+
+#: Who chases every overdue original: the archive room (and admins). Everyone else is
+#: reminded of the originals they borrowed themselves.
+CHASES_ALL_LOANS = frozenset({Role.ARCHIVIST, Role.ADMIN})
+
+
+def overdue_loans_for(session: Session, user: User, now: datetime,
+                      limit: int | None = None) -> list[OverdueLoan]:
+    """The overdue loans that belong in this person's inbox."""
+    mine = None if Role(user.role) in CHASES_ALL_LOANS else user.id
+    return overdue_loans(session, now, requester_id=mine, limit=limit)

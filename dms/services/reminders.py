@@ -27,6 +27,7 @@ from dms.domain.lifecycle import ORDER, State
 from dms.domain.reminders import Category, LimitStatus
 from dms.domain.roles import Role, sees_all_teams
 from dms.services.container import Services
+from dms.services.lending import OverdueLoan, overdue_loans_for
 from dms.services.lifecycle import as_utc
 from dms.services.notify import Notice, Notifier
 
@@ -74,6 +75,10 @@ class Inbox:
     limit_counts: dict[str, int]
     review_count: int
     urges: list[dict[str, Any]] = field(default_factory=list)
+    # Paper originals past their due date (借阅逾期): the borrower's own, or all for the
+    # archive room; the first page and the total.
+    overdue_loans: list[OverdueLoan] = field(default_factory=list)
+    overdue_loan_count: int = 0
 
 
 _ITEM_COLS = (Business.business_no, Business.business_type, Business.archive_state,
@@ -145,8 +150,10 @@ def inbox_for(session: Session, user: User, checklist: Checklist, now: datetime,
         .join(Business, Business.id == Urge.business_id)
         .where(Urge.recipient_id == user.id).order_by(Urge.at.desc(), Urge.id.desc())
         .limit(page_size)).mappings()]
+    # Few by nature (each is a volume physically out of the room): fetched whole, counted here.
+    loans = overdue_loans_for(session, user, now)
     return Inbox(counts, lists, limit_counts, int(by_state.get(State.PENDING_REVIEW.value, 0)),
-                 urges)
+                 urges, loans[:page_size], len(loans))
 
 
 def _listed(cat: Category) -> Any:
@@ -385,8 +392,12 @@ def urges_for_business(session: Session, business_id: int) -> list[dict[str, Any
 
 def run_sweep(services: Services, now: datetime) -> SweepReport:
     """One sweep in one transaction; notices leave after the commit (CLI and beat)."""
+    from dms.services.deadlines import follow_calendar
+    from dms.services.lifecycle import calendar_for
     from dms.services.notify import make_notifier
 
     notifier = make_notifier(services.settings)
     with session_scope(services.sessions) as s:
+        # An edited holidays.yaml moves open deadlines before anything is judged overdue.
+        follow_calendar(s, services.checklist, calendar_for(services.settings), now)
         return sweep(s, services.checklist, now, notifier)

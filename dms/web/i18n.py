@@ -66,6 +66,8 @@ EN: dict[str, str] = {
     "下载": "Download", "缺件起始": "Open since", "低置信度": "Low confidence",
     "未确认": "Unconfirmed", "已确认": "Confirmed",
     "仅显示前 500 行，完整结果请下载。": "Only the first 500 rows are shown; download for all.",
+    # overdue loans in the inbox
+    "借阅逾期": "Overdue loans", "应还": "Due", "已逾期": "overdue by",
 }
 
 

@@ -6,7 +6,6 @@ object store and the tantivy index: the same as ``dms up`` runs.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from dms.sample_data import render_document, save_document
 from dms.services.container import Services, build_services
 from dms.services.users import create_user
 from dms.settings import Settings, load_settings
+from dms.testing.live_server import stop_process_group
 from ingest.batch import ingest_folder
 from ocr_worker.celery_app import make_celery
 from ocr_worker.tasks import CeleryDispatcher
@@ -56,16 +56,6 @@ class System:
         log = (self.root / "worker.log").read_text(errors="replace")[-3000:]
         raise AssertionError(f"OCR did not finish (worker exit code {worker.poll()}); "
                              f"worker log tail:\n{log}")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def scanner_folder(root: Path) -> Path:
@@ -104,5 +94,5 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         sys_.wait_ocr(worker)
         yield sys_
     finally:
-        stop(worker)
+        stop_process_group(worker)
         services.close()

@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from click.testing import CliRunner
+
+from dms.cli import cli
 from dms.db.models import Document, IngestBatch, IngestFile
-from ingest import Progress, ingest_folder
+from ingest import Progress, create_batch, ingest_folder
 from tests.ingest.conftest import (RecordingDispatcher, jpeg_bytes, make_services, pdf_bytes,
                                    png_bytes, write)
 
@@ -20,7 +23,7 @@ CHILD = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
     from tests.ingest.conftest import RecordingDispatcher, make_services
-    from ingest import Progress, ingest_folder
+    from ingest import Progress, create_batch, ingest_folder
 
     data_dir, root, kill_after = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
     services = make_services(data_dir)
@@ -80,21 +83,55 @@ def assert_complete(data_dir: Path, files: dict[str, bytes]) -> None:
 def test_sigkill_mid_run_then_rerun_completes(tmp_path: Path) -> None:
     root, data_dir = tmp_path / "station", tmp_path / "data"
     files = make_tree(root, 40)
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(data_dir), str(root), "17"],
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == -9, proc.stderr
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(data_dir), str(root), "17"],
+                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, err = child.communicate(timeout=120)  # reaped: its pid no longer exists
+    assert child.returncode == -9, err
     svc = make_services(data_dir)
     with svc.sessions() as s:
         before = len(list(s.scalars(select(Document))))
+        killed = s.scalars(select(IngestBatch)).one()
+        assert (killed.status, killed.owner_pid) == ("running", child.pid)  # left behind
     objects_before = len(list(svc.store.iter_keys("originals/")))
     assert before < objects_before <= 40  # the crash left objects without rows
     dispatcher = RecordingDispatcher()
     rep = ingest_folder(svc, root, dispatcher=dispatcher, workers=4)
+    # The re-run completed the killed batch itself: one batch holds every file once.
+    assert rep.batch_id == killed.id and rep.status == "done"
     assert rep.quarantined == 0
-    assert rep.stored == len(files) - before
-    assert len(dispatcher.ocr_documents) == rep.stored  # OCR queued for the new rows only
+    assert rep.stored == len(files) and rep.duplicates == 1 and rep.files == len(files) + 1
+    assert len(dispatcher.ocr_documents) == len(files) - before  # OCR for the new rows only
+    with svc.sessions() as s:
+        assert [b.status for b in s.scalars(select(IngestBatch))] == ["done"]
     svc.close()
     assert_complete(data_dir, files)
+
+
+def _batches_listing(data_dir: Path) -> str:
+    env = {"DMS_DATA_DIR": str(data_dir), "DMS_SECRET_KEY": "t", "DMS_LOG_LEVEL": "WARNING"}
+    res = CliRunner().invoke(cli, ["ingest", "--batches", "--locale", "en"], env=env)
+    assert res.exit_code == 0, res.output
+    return res.output
+
+
+def test_listing_marks_a_killed_batch_interrupted_but_not_a_live_one(tmp_path: Path) -> None:
+    root, data_dir = tmp_path / "station", tmp_path / "data"
+    make_tree(root, 12)
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(data_dir), str(root), "3"],
+                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == -9, err
+    svc = make_services(data_dir)
+    live = create_batch(svc, str(tmp_path / "other"))  # owned by this (live) process
+    listing = _batches_listing(data_dir)
+    rows = {int(line.split()[0]): line for line in listing.splitlines()}
+    assert "interrupted (run the same folder again" in rows[live - 1]
+    assert "running" in rows[live] and "interrupted" not in rows[live]
+    with svc.sessions() as s:
+        killed = s.get(IngestBatch, live - 1)
+        assert killed is not None and killed.status == "interrupted"
+        assert killed.finished_at is not None and "killed?" in killed.report["warnings"][0]
+    svc.close()
 
 
 def test_ctrl_c_marks_batch_interrupted(tmp_path: Path) -> None:

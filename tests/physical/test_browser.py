@@ -3,11 +3,6 @@ the original contract's scanned page and its shelf location."""
 from __future__ import annotations
 
 import io
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,17 +18,10 @@ from dms.services import physical as P
 from dms.services.container import build_services
 from dms.services.users import create_user
 from dms.settings import load_settings
-from tests.e2e.conftest import stop
+from dms.testing.live_server import chromium_page, live_server, log_in
 from tests.physical.conftest import PASSWORD, seed_customer
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-CHROMIUM = "/usr/bin/chromium"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _page_png() -> bytes:
@@ -80,40 +68,15 @@ def _prepare(root: Path) -> None:
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("physical-browser")
     _prepare(root)
-    port = _free_port()
-    env = {**os.environ, "DMS_DATA_DIR": str(root / "var"), "DMS_SECRET_KEY": "b",
-           "DMS_PORT": str(port)}
-    log = root / "serve.log"
-    proc = subprocess.Popen([sys.executable, "-m", "dms", "serve"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=open(log, "ab"),
-                            start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise AssertionError(log.read_text(errors="replace")[-3000:]) from None
-            time.sleep(0.2)
-    yield f"http://127.0.0.1:{port}"
-    stop(proc)
+    with live_server({"DMS_DATA_DIR": str(root / "var"), "DMS_SECRET_KEY": "b"},
+                     root / "serve.log") as url:
+        yield url
 
 
 def test_dispute_view_from_customer_name_to_contract_page_and_shelf(base_url: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    assert shutil.which(CHROMIUM), "Debian's chromium is required: apt-get install chromium"
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking"])
-        page = browser.new_page()
+    with chromium_page() as page:
         page.goto(base_url + "/physical/dispute")
-        page.fill("input[name=username]", "lawyer")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        log_in(page, "lawyer", PASSWORD)
         page.wait_for_selector("#dispute-form")
         started = time.monotonic()
         page.fill("#dispute-form input[name=q]", "钱塘电器")
@@ -134,4 +97,3 @@ def test_dispute_view_from_customer_name_to_contract_page_and_shelf(base_url: st
         page.locator("#contracts button").first.click()
         page.wait_for_selector("text=已提交借阅申请")
         assert "待审批" in page.locator("#contracts").inner_text()
-        browser.close()
