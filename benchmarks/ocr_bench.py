@@ -13,7 +13,7 @@ types, Simplified and Traditional, some skewed, some rotated 90/180/270), in one
   (c) the same two figures for the Traditional pages alone (a second timed pass of just
       those pages; their CER comes from the first pass).
 
-Usage:  .venv/bin/python benchmarks/ocr_bench.py [--pages 40] [--seed 7]
+Usage:  .venv/bin/python benchmarks/ocr_bench.py [--pages 40] [--seed 7] [--engine tesseract]
 The machine may be shared: the load average before and after is printed with the table.
 """
 from __future__ import annotations
@@ -75,12 +75,13 @@ def raw_tesseract(images: list[Path], dpi: int, procs: int) -> Run:
     return Run(time.perf_counter() - t0, texts)
 
 
-def pipeline(images: list[Path], root: Path, concurrency: int) -> Run:
+def pipeline(images: list[Path], root: Path, concurrency: int, engine: str) -> Run:
     """A fresh embedded system, one real ``dms worker -c N``; worker start-up not timed."""
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("DMS_")},
            "DMS_DATA_DIR": str(root / "var"), "DMS_OCR_LANGUAGES": LANGS,
-           "DMS_LOG_LEVEL": "INFO"}
-    settings = load_settings(_env_file=None, data_dir=root / "var", ocr_languages=LANGS)
+           "DMS_OCR_ENGINE": engine, "DMS_LOG_LEVEL": "INFO"}
+    settings = load_settings(_env_file=None, data_dir=root / "var", ocr_languages=LANGS,
+                             ocr_engine=engine)
     upgrade(settings.database_url)
     services = build_services(settings)
     dispatcher = CeleryDispatcher(make_celery(settings))
@@ -176,6 +177,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--traditional-share", type=float, default=0.3)
     ap.add_argument("--concurrency", type=int, default=2, help="dms worker -c N")
     ap.add_argument("--keep", type=Path, default=None, help="work here and keep it")
+    # The question is what the pipeline costs beyond tesseract itself, so by default the
+    # pipeline reads with tesseract too; --engine ppocr shows the default engine's cost
+    # against the same raw tesseract baseline (benchmarks/ocr_engines_bench.py compares
+    # the engines properly).
+    ap.add_argument("--engine", default="tesseract", choices=("tesseract", "ppocr"))
     a = ap.parse_args(argv)
     from dms.sample_data import generate_pages
 
@@ -200,17 +206,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"raw tesseract, {cores} processes ...", file=sys.stderr)
     raw = raw_tesseract(images, 300, cores)
     print(f"pipeline, dms worker -c {a.concurrency} ...", file=sys.stderr)
-    pipe = pipeline(images, root / "pipeline-all", a.concurrency)
+    pipe = pipeline(images, root / "pipeline-all", a.concurrency, a.engine)
     raw_t = pipe_t = None
     if trad:
         print("Traditional pages only: raw, pipeline ...", file=sys.stderr)
         raw_t = raw_tesseract(trad, 300, cores)
-        pipe_t = pipeline(trad, root / "pipeline-traditional", a.concurrency)
+        pipe_t = pipeline(trad, root / "pipeline-traditional", a.concurrency, a.engine)
     load1 = os.getloadavg()
 
     print(f"\nOCR benchmark: {a.pages} synthetic pages (seed {a.seed}), languages {LANGS}, "
-          f"{cores} cores; load average before {load0[0]:.1f}, after {load1[0]:.1f} "
-          f"(shared machine)")
+          f"{cores} cores, pipeline engine {a.engine}; load average before {load0[0]:.1f}, "
+          f"after {load1[0]:.1f} (shared machine)")
     print(f"{'':34}{'raw tesseract':>15}{'pipeline':>12}{'ratio':>9}  goal")
     row = "{:34}{:>15.2f}{:>12.2f}{:>9.2f}  {}"
     print(row.format(f"throughput, pages/min ({len(images)})", raw.pages_per_min(len(images)),

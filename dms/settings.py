@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     # The engine whose confidence on a small crop decides a page's 0/90/180/270 turn,
     # whichever engine then reads the page (measured by the same benchmark).
     ocr_orientation_engine: str = "tesseract"
+    # On a page judged Traditional, characters read in Simplified form are written in this
+    # Traditional standard: "s2t" (OpenCC standard), "s2tw" (Taiwan), "s2hk" (Hong Kong),
+    # or "off" to keep the engine's mix (ocr_worker/han_script.py).
+    ocr_traditional_variant: Literal["off", "s2t", "s2tw", "s2hk"] = "s2t"
 
     # --- web -----------------------------------------------------------------
     host: str = "127.0.0.1"

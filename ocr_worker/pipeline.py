@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 # breaks the Otsu masks that orientation and deskew estimate from (measured: a 0.2° phantom
 # skew and a wrong text-axis guess on a page with a left-to-right lighting gradient).
 PAGE_STEPS: tuple[Step, ...] = (
-    s.normalise, s.clean, s.detect_orientation, s.deskew, s.recognise,
+    s.normalise, s.clean, s.detect_orientation, s.deskew, s.recognise, s.harmonise_script,
 )
 
 # A page with fewer recognised characters than this is "almost empty": maybe blank,
@@ -48,6 +48,7 @@ def make_context(
         timeout=float(settings.ocr_page_timeout_s),
         engine=engine or settings.ocr_engine,
         orientation_engine=settings.ocr_orientation_engine,
+        traditional_variant=settings.ocr_traditional_variant,
     )
 
 
@@ -59,7 +60,7 @@ def process_page(
     existing_text: str | None = None,
     steps: Sequence[Step] = PAGE_STEPS,
 ) -> PageResult:
-    """OCR one page image. The last step must set ``ctx.output`` (the recognise step).
+    """OCR one page image. A step must set ``ctx.output`` (the recognise step).
 
     ``existing_text`` is the page's text from the source PDF's own layer, if any. We keep
     the OCR text as ``text`` either way; when the OCR confidence is low but the PDF came with
@@ -67,10 +68,8 @@ def process_page(
     """
     timings: dict[str, float] = {}
     current = image
-    processed = image
     for step in steps:
         t0 = time.perf_counter()
-        processed = current
         current = step(current, ctx)
         timings[step.__name__] = round(time.perf_counter() - t0, 3)
     out = ctx.output
@@ -103,7 +102,7 @@ def process_page(
         languages=ctx.languages,
         dpi=ctx.dpi,
         page_pdf=out.pdf,
-        processed_image=processed,
+        processed_image=ctx.recognised_image or image,
         timings=timings,
         existing_text=existing_text,
         notes=notes,

@@ -5,7 +5,7 @@ orchestrator (:mod:`ocr_worker.pipeline`) sequences them; steps never call each 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -15,7 +15,9 @@ from PIL import Image
 
 from dms.errors import BadDocumentError, OcrError
 from ocr_worker.engine import EngineOutput, OcrEngine, get_engine, tesseract_osd
+from ocr_worker.han_script import harmonise
 from ocr_worker.rasterise import _to_grey, image_dpi
+from ocr_worker.text_layer import build_page_pdf
 
 # Scale images to this resolution for the geometric estimates: text lines stay several
 # pixels tall, and rotating the small image 30 times costs milliseconds.
@@ -33,11 +35,13 @@ class PageContext:
     # The engine whose block-layout confidence judges the page orientation (below), which
     # need not be the one that recognises: settings.ocr_orientation_engine.
     orientation_engine: str = "tesseract"
+    traditional_variant: str = "s2t"  # settings.ocr_traditional_variant
     # What the steps found, filled in as they run:
     rotation: int = 0  # clockwise degrees applied
     skew: float = 0.0  # correcting rotation deskew applied, degrees counter-clockwise
     notes: dict[str, Any] = field(default_factory=dict)
     output: EngineOutput | None = None
+    recognised_image: Path | None = None  # the image the engine read (for the text layer)
     deadline: float = field(init=False)
 
     def __post_init__(self) -> None:
@@ -145,8 +149,10 @@ def normalise(src: Path, ctx: PageContext) -> Path:
 # tesseract psm 6 on rendered CJK crops: upright 90-93, upside down 23-29, sideways 18-25.
 _CONF_SURE = 80.0
 # Accept the better of the favoured axis' two orientations without trying the other axis
-# when it reads at least this well and beats its opposite by _AXIS_MARGIN.
-_CONF_GOOD = 60.0
+# when it reads at least this well and beats its opposite by _AXIS_MARGIN. Wrong turns read
+# under 30; upright Traditional crops read 55-70 with the first language (chi_sim), so a
+# bar of 60 sent a third of them through all four turns and OSD (3x the orientation cost).
+_CONF_GOOD = 45.0
 _AXIS_MARGIN = 20.0
 # Margin needed to pick among all four by confidence alone; below it OSD breaks the tie.
 _CONF_MARGIN = 10.0
@@ -336,4 +342,28 @@ def recognise(src: Path, ctx: PageContext) -> Path:
     if out.pdf is None:
         raise OcrError(f"engine {ctx.engine} produced no PDF for page {ctx.page_no}")
     ctx.output = out
+    ctx.recognised_image = src
     return out.pdf
+
+
+# --- 6. one script per page ---------------------------------------------------------
+
+
+def harmonise_script(src: Path, ctx: PageContext) -> Path:
+    """On a Traditional page, the characters the engine wrote in Simplified form are
+    converted (ocr_worker/han_script.py) and the page's text layer rebuilt from the same
+    boxes. ``src`` is the recognise step's PDF; it is returned unchanged otherwise."""
+    out = ctx.output
+    if out is None or ctx.recognised_image is None:
+        raise OcrError(f"page {ctx.page_no}: harmonise_script runs after recognise")
+    done = harmonise(out.text, out.words, ctx.traditional_variant)
+    if done is None:
+        return src
+    pdf = build_page_pdf(ctx.recognised_image, done.words,
+                         ctx.out_path("6-script", ".pdf"), dpi=ctx.dpi)
+    ctx.output = replace(out, text=done.text, words=done.words, pdf=pdf)
+    ctx.notes["script"] = {"traditional": True, "converted_chars": done.changed,
+                           "traditional_only": done.counts.traditional_only,
+                           "simplified_only": done.counts.simplified_only,
+                           "variant": ctx.traditional_variant}
+    return pdf

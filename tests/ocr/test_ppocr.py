@@ -18,6 +18,7 @@ import ocr_worker.ppocr_engine as ppocr
 from dms.errors import ConfigError, ExternalToolTimeout, MissingDependencyError
 from dms.settings import Settings, load_settings
 from ocr_worker.engine import choose_engine, get_engine
+from ocr_worker.han_script import count_scripts
 from ocr_worker.pipeline import make_context, process_page
 from ocr_worker.results import PageResult
 from ocr_worker.tools import run_tool
@@ -138,6 +139,13 @@ def test_engine_reads_generated_page(case: PageCase, engine: str, tmp_path: Path
     assert result.rotation == case.rotation  # turned upright before recognition
     error = prefix_cer(lines, result.text)
     assert error <= BOUNDS[engine][case.name], (error, result.text)
+    # One script per page: a Traditional page has no character left in Simplified-only
+    # form (in its text and its PDF text layer); other pages are left as read.
+    if case.script == "traditional":
+        counts = count_scripts(result.text)
+        assert counts.is_traditional and counts.simplified_only == 0, (result.text, counts)
+    else:
+        assert "script" not in result.notes
     _check_page_pdf(result)
 
 
