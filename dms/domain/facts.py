@@ -118,15 +118,18 @@ def _pages_lines(pages: Sequence[str]) -> list[list[str]]:
 
 def _label_value(line: str, label_re: str, *, strict: bool = False) -> tuple[str, str] | None:
     """The value after a label on a form line, up to the next label; (value, raw).
-    ``strict``: the label must open the line or be followed by a separator (so 用电人 in
-    a sentence of a contract is not taken for a form field)."""
-    m = re.search(f"(?:{label_re})(?:为|是)?([:;.|=“”「」_]*)", line)
-    if not m or (strict and m.start() > 1 and not m.group(1)):
+    ``strict``: the label must open the line, follow another field of a form row (户号…户名…)
+    or be followed by a separator (so 用电人 in a sentence of a contract is not taken for a
+    form field)."""
+    # 承租方（乙方）：… -- a party's role in brackets may stand between label and value
+    m = re.search(f"(?:{label_re})(?:[(（][^)）]{{1,4}}[)）])?(?:为|是)?([:;.|=“”「」_]*)", line)
+    if not m or (strict and m.start() > 1 and not m.group(1)
+                 and not _NEXT_LABEL.match(line)):
         return None
     rest = line[m.end():]
     nxt = _NEXT_LABEL.search(rest)
     value = rest[:nxt.start()] if nxt and nxt.start() > 0 else rest
-    value = value.strip(":;,.。、_-—|\"'“”‘’ ")
+    value = value.strip(":;,.。、_-—|\"'“”‘’ ．·•")
     return (value, value) if value else None
 
 
@@ -195,7 +198,9 @@ def _credit_code(pages: Sequence[str]) -> Fact | None:
     return None
 
 
-_PERSON_LABELS = "姓名|联系人|法定代表人|经营者|委托人|户名|用电人|权利人|客户签字"
+# 承租方: a tenant applies for power in their own name (the 出租方 is the landlord)
+_PERSON_LABELS = ("姓名|联系人|法定代表人|经营者|委托人|户名|用电人|权利人|承租方|客户代表|"
+                  "客户签字")
 
 
 def _name(lines: list[list[str]]) -> Fact | None:
