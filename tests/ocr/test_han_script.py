@@ -21,6 +21,11 @@ def test_scripts_are_counted_from_script_specific_characters() -> None:
     assert simplified.traditional_only == 0 and not simplified.is_traditional
     # A Simplified form with a Traditional name on it stays Simplified.
     assert not count_scripts(SIMPLIFIED + " 戶主 陳國華").is_traditional
+    # A noisy Simplified page as tesseract chi_sim+chi_tra reads it: smudged characters
+    # come out in Traditional form, but barely more of them than Simplified-only ones.
+    noisy = "電話號碼戶籍證書編輯單據" + "电话号码编辑单据书"
+    assert count_scripts(noisy).traditional_only > count_scripts(noisy).simplified_only
+    assert not count_scripts(noisy).is_traditional
     # Too little evidence: a few characters are not a page.
     assert not count_scripts("電話").is_traditional
 
