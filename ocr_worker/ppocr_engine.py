@@ -37,6 +37,8 @@ INSTALL_HINT = (
 # sideways text. PP-OCR would turn such a crop upright and read it well, which is exactly
 # what an orientation test must not do.
 _SIDEWAYS = 1.5
+# Lines recognised with less confidence are dropped (RapidOCR's own default threshold).
+TEXT_SCORE = 0.5
 
 
 @functools.lru_cache(maxsize=1)
@@ -104,7 +106,11 @@ class PpOcrEngine:
         try:
             # The direction classifier turns upside-down lines; in block layout it is off
             # (and sideways lines dropped) so a wrongly oriented page reads badly.
-            result, _ = model(str(image), use_cls=layout == "auto", return_word_box=True)
+            use_cls = layout == "auto"
+            result, _ = model(str(image), use_cls=use_cls, return_word_box=True, text_score=0.0)
+            items = list(result or [])
+            if use_cls:
+                items = _reread_failed_lines(model, image, items)
         except Exception as exc:  # onnxruntime and cv2 raise their own types
             raise ExternalToolError(f"ppocr failed on {image.name}: {exc}") from exc
         elapsed = time.monotonic() - started
@@ -114,7 +120,7 @@ class PpOcrEngine:
             # the same pages fail and are retried whichever engine reads them.
             raise ExternalToolTimeout(
                 f"ppocr timed out after {timeout:.2f} s (took {elapsed:.2f} s)")
-        items = list(result or [])
+        items = [it for it in items if float(it[2]) >= TEXT_SCORE]
         if layout == "block":
             items = [it for it in items if not _is_sideways(_bbox(it[0]))]
         return self._output(image, items, dpi=dpi, pdf=pdf)
@@ -145,6 +151,32 @@ class PpOcrEngine:
         out = self.recognise(image, languages=languages, dpi=dpi, timeout=timeout, pdf=True)
         assert out.pdf is not None
         return out.pdf
+
+
+def _reread_failed_lines(model: Any, image: Path, items: list[list[Any]]) -> list[list[Any]]:
+    """Lines the recogniser failed on, read again as they stand, without the direction
+    classifier. The page is already upright (the orientation step), but the classifier
+    now and then turns a long upright line upside down, and the recogniser then returns
+    nothing for it (seen: a contract's whole 有效期 line lost, score 0.0 -- and with it the
+    contract's end date). Cheap: one recognition of one crop, for the few failed lines."""
+    failed = [i for i, it in enumerate(items) if float(it[2]) < TEXT_SCORE]
+    if not failed:
+        return items
+    import cv2
+
+    page = cv2.imread(str(image))
+    if page is None:
+        return items
+    out = list(items)
+    for i in failed:
+        x0, y0, x1, y1 = _bbox(items[i][0])
+        crop = page[max(0, y0):y1 + 1, max(0, x0):x1 + 1]
+        if crop.size == 0:
+            continue
+        again, _ = model(crop, use_det=False, use_cls=False)
+        if again and float(again[0][1]) > float(items[i][2]):
+            out[i] = [items[i][0], str(again[0][0]), float(again[0][1])]  # no word boxes
+    return out
 
 
 def _is_sideways(b: BBox) -> bool:

@@ -16,6 +16,7 @@ import pytest
 
 import ocr_worker.ppocr_engine as ppocr
 from dms.errors import ConfigError, ExternalToolTimeout, MissingDependencyError
+from dms.sample_data import render_document
 from dms.settings import Settings, load_settings
 from ocr_worker.engine import choose_engine, get_engine
 from ocr_worker.han_script import count_scripts
@@ -169,3 +170,26 @@ def test_either_engine_judges_page_orientation(orientation_engine: str, tmp_path
         assert ctx.orientation_engine == orientation_engine
         detect_orientation(page, ctx)
         assert ctx.rotation == turn, ctx.notes
+
+
+@pytest.mark.slow
+def test_a_line_the_direction_classifier_loses_is_read_again(tmp_path: Path,
+                                                             full_settings: Settings) -> None:
+    """Page 2 of this generated contract, made upright by the pipeline: PP-OCR's direction
+    classifier turns its 有效期 line upside down and the recogniser returns nothing for it
+    (with it the contract's end date). The engine reads such lines again without it."""
+    from ocr_worker import steps as st
+    from ocr_worker.pipeline import PAGE_STEPS
+
+    doc = render_document("GYDHT", seed=5002, script="simplified", rotation=270)
+    image = tmp_path / "page2.png"
+    doc.pages[1].save(image)
+    ctx = make_context(image, full_settings, page_no=2, work_dir=tmp_path / "steps",
+                       engine="ppocr")
+    upright = image
+    for step in PAGE_STEPS[:PAGE_STEPS.index(st.recognise)]:
+        upright = step(upright, ctx)
+    raw, _ = ppocr.load_model()(str(upright), use_cls=True)  # RapidOCR as it comes
+    assert not any("2022年2月28日" in str(item[1]) for item in raw)
+    out = get_engine("ppocr").recognise(upright, languages="chi_sim", dpi=300, timeout=600)
+    assert "本合同有效期自2019.03.12起至2022年2月28日" in out.text
