@@ -4,7 +4,7 @@
 
 Every checklist type is rendered by ``dms.sample_data`` (seeds 5001.., about a third
 Traditional, a sixth turned 90/180/270 degrees), OCRed once by the production pipeline
-(tesseract chi_sim+chi_tra+eng) and cached in /tmp/dms-classify-cache; contracts are
+(the default engine unless --engine says otherwise) and cached in /tmp/dms-classify-cache; contracts are
 read in full, other types' first page. The rendered ground truth is used only for
 scoring. Rule wording (config/doc_types.yaml) was tuned on seed 9001 only, never on
 these seeds.
@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dms.classify.metrics import format_report, type_report
 from dms.classify.model import train
-from dms.classify.ocr_cache import DEFAULT_CACHE_DIR, OcrDoc, ocr_many, variation
+from dms.classify.ocr_cache import (DEFAULT_CACHE_DIR, OcrDoc, default_engine, ocr_many,
+                                   variation)
 from dms.domain.checklist import load_checklist
 from dms.domain.classify_rules import (UNKNOWN, classify_text, combine, load_rules,
                                        normalise)
@@ -48,6 +49,8 @@ def main() -> None:
     ap.add_argument("--first-seed", type=int, default=5001)
     ap.add_argument("--workers", type=int, default=2, help="OCR processes for uncached pages")
     ap.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR)
+    ap.add_argument("--engine", default=default_engine(),
+                    help="OCR engine that reads the pages (default: the deployment default)")
     ap.add_argument("--verbose", "-v", action="store_true", help="list every missed field")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -56,11 +59,13 @@ def main() -> None:
     types = list(checklist.document_types)
     keys = [variation(t, s) for s in range(args.first_seed, args.first_seed + args.per_type)
             for t in types]
-    docs: list[OcrDoc] = ocr_many(keys, args.cache_dir, workers=args.workers)
+    docs: list[OcrDoc] = ocr_many(keys, args.cache_dir, workers=args.workers,
+                                  engine=args.engine)
     rules = load_rules(DEFAULT_CONFIG_DIR / "doc_types.yaml", types)
     truth = [d.key.doc_type for d in docs]
     texts = [normalise("".join(p.text for p in d.pages)) for d in docs]
     groups = [family(d.font) for d in docs]
+    print(f"OCR engine: {args.engine}")
     print(f"{len(docs)} documents, {len(types)} types, "
           f"{sum(d.key.script == 'traditional' for d in docs)} Traditional, "
           f"{sum(d.key.rotation != 0 for d in docs)} rotated, "

@@ -1,9 +1,10 @@
 """Real OCR output of generated documents, cached on disk.
 
-The classifier benchmark and the slow tests need what tesseract really reads off a
+The classifier benchmark and the slow tests need what an OCR engine really reads off a
 scanned page (noise, mixed scripts, broken lines), not the rendered ground truth.
 OCR costs 10-20 s per A4 page, so each document is read once and kept as JSON under
-``/tmp/dms-classify-cache`` keyed by (doc_type, seed, script, rotation); reruns are cheap.
+``/tmp/dms-classify-cache`` keyed by (doc_type, seed, script, rotation) and the engine
+that read it (the deployment default unless asked otherwise); reruns are cheap.
 """
 from __future__ import annotations
 
@@ -71,9 +72,22 @@ def _pages_to_read(doc_type: str, n_pages: int) -> list[int]:
     return list(range(n_pages)) if doc_type in CONTRACT_TYPES else [0]
 
 
-def ocr_document(key: DocKey, cache_dir: Path = DEFAULT_CACHE_DIR) -> OcrDoc:
-    """Render ``key`` and OCR it with the production pipeline, or load the cached result."""
-    path = cache_dir / f"{key.name}.json"
+def default_engine() -> str:
+    from dms.settings import Settings
+
+    return str(Settings.model_fields["ocr_engine"].default)
+
+
+def cache_path(key: DocKey, cache_dir: Path, engine: str) -> Path:
+    return cache_dir / f"{key.name}.{engine}.json"
+
+
+def ocr_document(key: DocKey, cache_dir: Path = DEFAULT_CACHE_DIR,
+                 engine: str | None = None) -> OcrDoc:
+    """Render ``key`` and OCR it with the production pipeline and ``engine`` (default: the
+    deployment default), or load the cached result."""
+    engine = engine or default_engine()
+    path = cache_path(key, cache_dir, engine)
     if path.exists():
         return OcrDoc.from_json(path.read_text(encoding="utf-8"))
     from dms.sample_data import render_document
@@ -83,7 +97,7 @@ def ocr_document(key: DocKey, cache_dir: Path = DEFAULT_CACHE_DIR) -> OcrDoc:
     doc = render_document(key.doc_type, seed=key.seed, script=key.script, rotation=key.rotation)
     out = OcrDoc(key, doc.truth[0].font, dict(doc.fields), doc.customer_no)
     with tempfile.TemporaryDirectory(prefix="dms-classify-ocr-") as tmp:
-        settings = load_settings(data_dir=Path(tmp) / "var", _env_file=None)
+        settings = load_settings(data_dir=Path(tmp) / "var", _env_file=None, ocr_engine=engine)
         for i in _pages_to_read(key.doc_type, len(doc.pages)):
             img = Path(tmp) / f"page{i + 1}.png"
             doc.pages[i].save(img)
@@ -99,25 +113,26 @@ def ocr_document(key: DocKey, cache_dir: Path = DEFAULT_CACHE_DIR) -> OcrDoc:
     return out
 
 
-def _one(args: tuple[DocKey, Path]) -> str:
+def _one(args: tuple[DocKey, Path, str]) -> str:
     return ocr_document(*args).key.name
 
 
 def ocr_many(keys: Iterable[DocKey], cache_dir: Path = DEFAULT_CACHE_DIR,
-             workers: int = 1) -> list[OcrDoc]:
+             workers: int = 1, engine: str | None = None) -> list[OcrDoc]:
     """OCR every key not cached yet (in ``workers`` processes), then load all of them."""
     keys = list(keys)
-    missing = [k for k in keys if not (cache_dir / f"{k.name}.json").exists()]
+    engine = engine or default_engine()
+    missing = [k for k in keys if not cache_path(k, cache_dir, engine).exists()]
     if missing:
         log.info("OCR of %d documents (%d cached)", len(missing), len(keys) - len(missing))
         if workers > 1:
             with ProcessPoolExecutor(workers) as pool:
-                for name in pool.map(_one, [(k, cache_dir) for k in missing]):
+                for name in pool.map(_one, [(k, cache_dir, engine) for k in missing]):
                     log.info("cached %s", name)
         else:
             for k in missing:
-                ocr_document(k, cache_dir)
-    return [ocr_document(k, cache_dir) for k in keys]
+                ocr_document(k, cache_dir, engine)
+    return [ocr_document(k, cache_dir, engine) for k in keys]
 
 
 def variation(doc_type: str, seed: int) -> DocKey:
