@@ -97,6 +97,18 @@ def test_ocr_damaged_title_still_counts(rules: RuleSet) -> None:
     assert any(e.startswith("title:") for e in pred.evidence["YDSQS"])
 
 
+def test_title_with_a_dropped_character_still_counts(rules: RuleSet) -> None:
+    # PP-OCR on a Traditional page dropped 檢 (and 纜, 礎) it does not know
+    page = ("國網長沙供電公司\n中間查意見書\n工程名：何志剛0.22kV接電工程\n戶號：4348003341\n"
+            "1 電溝及電敷設（蔽工程）合格\n2 接地裝置 合格\n結：合格，同意續施工")
+    pred = classify_text(rules, [page])
+    assert pred.doc_type == "ZJJC" and pred.confidence >= 0.6
+    assert "title:中间检查意见书" in pred.evidence["ZJJC"]
+    # ... but a title sharing only its ending with another type's is no match
+    other = classify_text(rules, ["竣工检验意见书\n工程名称 陈明0.4kV接电工程\n同意送电"])
+    assert not any(e.startswith("title:") for e in other.evidence["ZJJC"])
+
+
 def test_longer_title_of_another_type_wins(rules: RuleSet) -> None:
     # 变更用电申请书 contains 用电申请书
     assert classify_text(rules, ["变更用电申请书\n户号 1234567890"]).doc_type == "BGSQ"
