@@ -124,7 +124,7 @@ def _label_value(line: str, label_re: str, *, strict: bool = False) -> tuple[str
     # 承租方（乙方）：… -- a party's role in brackets may stand between label and value
     m = re.search(f"(?:{label_re})(?:[(（][^)）]{{1,4}}[)）])?(?:为|是)?([:;.|=“”「」_]*)", line)
     if not m or (strict and m.start() > 1 and not m.group(1)
-                 and not _NEXT_LABEL.match(line)):
+                 and not _NEXT_LABEL.search(line[:m.start()])):
         return None
     rest = line[m.end():]
     nxt = _NEXT_LABEL.search(rest)
@@ -198,9 +198,12 @@ def _credit_code(pages: Sequence[str]) -> Fact | None:
     return None
 
 
-# 承租方: a tenant applies for power in their own name (the 出租方 is the landlord)
-_PERSON_LABELS = ("姓名|联系人|法定代表人|经营者|委托人|户名|用电人|权利人|承租方|客户代表|"
-                  "客户签字")
+# 承租方: a tenant applies for power in their own name (the 出租方 is the landlord);
+# 被调度方: the customer party of a dispatch agreement
+_PERSON_LABELS = ("姓名|联系人|法定代表人|经营者|委托人|户名|用电人|权利人|承租方|被调度方|"
+                  "客户代表|客户签字")
+# 工程名称：张三0.4kV接电工程 -- a customer's connection works are named after the customer
+_WORKS_NAME = re.compile(r"工程名称[:;.|]?([\u4e00-\u9fff]{2,4}?)\d+(?:\.\d+)?kV", re.I)
 
 
 def _name(lines: list[list[str]]) -> Fact | None:
@@ -211,6 +214,10 @@ def _name(lines: list[list[str]]) -> Fact | None:
                 if lv and re.fullmatch(r"[\u4e00-\u9fff]{2,4}", lv[0]) \
                         and not lv[0].endswith(_ORG_SUFFIX) and not lv[0].startswith("或"):
                     return Fact("name", lv[0], n, lv[1])
+    for n, page in enumerate(lines, 1):
+        for line in page:
+            if m := _WORKS_NAME.search(line):
+                return Fact("name", m.group(1), n, m.group(1))
     return None
 
 

@@ -149,3 +149,19 @@ def test_locate_gives_the_values_own_box() -> None:
     hx0, hy0, hx1, hy1 = holder["bbox"]
     assert hx0 <= box[0] < box[2] <= hx1 and (box[1], box[3]) == (hy0, hy1)
     assert locate("不在页面上的文字", words) is None
+
+
+@pytest.mark.parametrize("page, name", [
+    ("变更用电申请书\n户号 5181037115 户名 史国庆\n用电地址 成都市青羊区健康路293号", "史国庆"),
+    ("兹证明户号5181037115，户名史国庆，用电地址成都市青羊区健康路293号", "史国庆"),
+    ("房屋租赁合同\n出租方（甲方）：赵春梅\n承租方（乙方）：何志刚", "何志刚"),
+    ("并网调度协议\n调度方：国网长沙供电公司调度控制中心\n被调度方：何志刚", "何志刚"),
+    ("竣工检验意见书\n工程名称：石浩0.22kV接电工程\n户号：3285082637", "石浩"),
+])
+def test_the_customers_name_from_form_rows_parties_and_works(page: str, name: str) -> None:
+    assert extract_facts([page])["name"].value == name
+
+
+def test_a_name_in_contract_prose_is_not_taken() -> None:
+    page = "供用电合同\n户号 5181037115\n用电人应于每月结算日后十五日内交清电费"
+    assert "name" not in extract_facts([page])
