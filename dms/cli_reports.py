@@ -38,8 +38,8 @@ def _json_default(v: Any) -> str:
 @pass_ctx
 def gaps(c: CliContext, customer_no: str | None, team: str | None, everyone: bool,
          only_gaps: bool, fmt: str, output: Path | None) -> None:
-    from dms.services.gap_report import COLUMNS, GapFilter, gap_rows
-    from dms.services.report_formats import HEADINGS_ZH, write_csv, write_xlsx
+    from dms.services.gap_report import COLUMNS, GapFilter, gap_csv_chunks, gap_rows
+    from dms.services.report_formats import HEADINGS_ZH, write_xlsx
 
     if sum((customer_no is not None, team is not None, everyone)) != 1:
         raise InvalidInputError("choose exactly one of --customer N, --team K, --all")
@@ -48,15 +48,17 @@ def gaps(c: CliContext, customer_no: str | None, team: str | None, everyone: boo
     f = GapFilter(customer_no=customer_no, team=team, only_gaps=only_gaps)
     svc = c.services
     with svc.sessions() as s:
-        rows = gap_rows(s, svc.checklist, svc.settings.classify_review_below, f)
+        below = svc.settings.classify_review_below
+        rows = gap_rows(s, svc.checklist, below, f)
         if fmt == "xlsx":
             assert output is not None
             write_xlsx(output, COLUMNS, rows, HEADINGS_ZH, title="缺件报告")
             return
         out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
         try:
-            if fmt == "csv":
-                write_csv(out, COLUMNS, rows, HEADINGS_ZH)
+            if fmt == "csv":  # formatted by the database, the same as the UI's download
+                for chunk in gap_csv_chunks(s, svc.checklist, below, f):
+                    out.write(chunk)
             else:  # JSON lines: one object per row, streamable by scripts
                 for r in rows:
                     out.write(json.dumps(r, ensure_ascii=False, default=_json_default) + "\n")

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import date, datetime, UTC
 from typing import Any
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Integer,
-                        MetaData, String, Text, UniqueConstraint)
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index,
+                        Integer, MetaData, String, Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Explicit constraint names so migrations are identical on SQLite and PostgreSQL.
@@ -105,6 +105,8 @@ class Document(Base):
     """One scanned file: the original in the object store, addressed by its SHA-256."""
 
     __tablename__ = "documents"
+    # The gap report looks a (business, type) pair's documents up (migration 0011).
+    __table_args__ = (Index("ix_documents_business_id_doc_type", "business_id", "doc_type"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)

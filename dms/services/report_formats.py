@@ -1,14 +1,19 @@
 """Report rows to files: CSV (streamed line by line), XLSX (openpyxl write-only, so rows
 are not held in memory) and a printable PDF (reportlab, with a CJK font so Chinese prints).
 
-Every writer takes the column names, their headings and an iterable of row dicts.
+Every writer takes the column names, their headings and an iterable of row dicts; the
+CSV helpers at the end stream rows the database already formatted (tuples from a cursor,
+or PostgreSQL's ``COPY … TO STDOUT``) without a Python object per row.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import os
+import threading
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,9 +30,17 @@ HEADINGS_ZH = {
 }
 
 
+def csv_datetime(v: datetime) -> str:
+    """An instant in UTC to the minute, as the database-formatted CSV writes it. Naive
+    values are UTC (SQLite keeps no offset; dms stores UTC)."""
+    if v.tzinfo is not None:
+        v = v.astimezone(UTC)
+    return v.strftime("%Y-%m-%d %H:%M+00:00")
+
+
 def _cell(v: Any) -> Any:
     if isinstance(v, datetime):
-        return v.isoformat(sep=" ", timespec="minutes")
+        return csv_datetime(v)
     if isinstance(v, float):
         return round(v, 3)
     return "" if v is None else v
@@ -116,3 +129,58 @@ def write_pdf(out: IO[bytes] | Path, columns: Sequence[str], rows: Iterable[dict
                       rightMargin=10 * mm, topMargin=12 * mm, bottomMargin=12 * mm,
                       title=title).build([heading, table])
     return len(data) - 1
+
+
+CSV_CHUNK = 1 << 16
+
+
+def csv_header(columns: Sequence[str], headings: dict[str, str]) -> str:
+    """BOM (so Excel reads the UTF-8 Chinese) and the headings line; rows end in ``\n``
+    like PostgreSQL's COPY writes them."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow([headings.get(c, c) for c in columns])
+    return "\ufeff" + buf.getvalue()
+
+
+def csv_rows_chunks(batches: Iterable[Sequence[Sequence[Any]]]) -> Iterator[str]:
+    """CSV text of batches of already formatted rows (``None`` = empty cell): one
+    ``writerows`` per batch, the loop over rows and cells stays in C."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    for batch in batches:
+        w.writerows(batch)
+        if buf.tell() >= CSV_CHUNK:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    if buf.tell():
+        yield buf.getvalue()
+
+
+def pg_copy_csv_chunks(dbapi_connection: Any, copy_sql: str) -> Iterator[str]:
+    """Stream ``COPY (…) TO STDOUT`` as text chunks. psycopg2 only copies into a file, so a
+    thread copies into a pipe while this generator reads the other end: memory stays at
+    the pipe's size, and when the reader stops early (a client went away), closing the
+    pipe makes the copy fail with a broken pipe instead of running on."""
+    read_fd, write_fd = os.pipe()
+    failure: list[BaseException] = []
+
+    def copy() -> None:
+        try:
+            with os.fdopen(write_fd, "wb", buffering=CSV_CHUNK) as sink, \
+                    dbapi_connection.cursor() as cur:
+                cur.copy_expert(copy_sql, sink)
+        except BaseException as e:  # handed to the reading thread
+            failure.append(e)
+
+    worker = threading.Thread(target=copy, name="dms-copy-csv", daemon=True)
+    worker.start()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with os.fdopen(read_fd, "rb") as source:
+            while chunk := source.read(CSV_CHUNK):
+                yield decoder.decode(chunk)
+    finally:
+        worker.join()
+    if failure:
+        raise failure[0]

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from dms.db.models import Business, Customer, Document, Page, Team
 from dms.domain.lifecycle import State
+from dms.services.gap_report import STATUS_NAMES_ZH, customer_report
 from dms.web.auth import allowed_teams, login_required, services
 
 bp = Blueprint("home", __name__)
@@ -81,12 +82,10 @@ def customer(customer_no: str) -> Any:
             team = s.get(Team, c.team_id) if c.team_id else None
             if team is None or team.code not in teams:
                 abort(403)
-        checklist = services().checklist
-        gaps = {}
-        for b in c.businesses:
-            if b.business_type in checklist.business_types:
-                present = {d.doc_type for d in b.documents if d.doc_type}
-                gaps[b.id] = checklist.missing(b.business_type, present,
-                                               agent=b.agent_applied)
+        # One definition of a gap: the gap report's (completed steps, agent, confirmation).
+        svc = services()
+        gaps = {bg.business_no: bg for bg in customer_report(
+            s, svc.checklist, svc.settings.classify_review_below, customer_no)}
         loose = [d for d in c.documents if d.business_id is None]
-        return render_template("customer.html", c=c, gaps=gaps, loose=loose)
+        return render_template("customer.html", c=c, gaps=gaps, loose=loose,
+                               status_names=STATUS_NAMES_ZH)

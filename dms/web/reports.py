@@ -10,8 +10,9 @@ from typing import Any
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 
 from dms.domain.lifecycle import GATE_NAMES_ZH
-from dms.services.gap_report import COLUMNS, STATUS_NAMES_ZH, GapFilter, gap_rows
-from dms.services.report_formats import HEADINGS_ZH, csv_lines, write_pdf, write_xlsx
+from dms.services.gap_report import (COLUMNS, STATUS_NAMES_ZH, GapFilter, gap_csv_chunks,
+                                     gap_rows)
+from dms.services.report_formats import HEADINGS_ZH, write_pdf, write_xlsx
 from dms.services.statistics import (GROUPS, completeness, overdue_by_team, return_rates,
                                      timeliness)
 from dms.web.auth import allowed_teams, login_required, services
@@ -77,7 +78,7 @@ def gaps() -> Any:
     if fmt == "csv":
         def generate() -> Any:
             with svc.sessions() as s:
-                yield from csv_lines(COLUMNS, gap_rows(s, svc.checklist, below, f), HEADINGS_ZH)
+                yield from gap_csv_chunks(s, svc.checklist, below, f)
         return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=gaps.csv"})
     if fmt in ("xlsx", "pdf"):

@@ -107,3 +107,20 @@ def test_weekly_report_goes_to_the_team_leader(sqlite_svc: Services,
     text = caplog.text
     assert "lead" in text and "班组 YYB 档案周报" in text and "资料完整率 50.0%" in text
     assert "DKH" not in text
+
+
+def test_customer_page_shows_the_gap_reports_gaps(sqlite_svc: Services) -> None:
+    """The customer page lists what the gap report says is missing: SUSPEND with only its
+    accept step done requires BGSQ (present) and SFZM, not the survey's KCD yet."""
+    with session_scope(sqlite_svc.sessions) as s:
+        b = business(s, team(s, "ZBB"), "HV_NEW", customer_no="3301000001",
+                     steps={"accept": T0})
+        doc(s, b, "YDSQS", confirmed=False, confidence=0.3)
+    page = _login(sqlite_svc, "mgr").get("/customers/3301000001").get_data(as_text=True)
+    gaps = page.split('class="gaps"')
+    assert len(gaps) == 3  # both businesses have gaps
+    suspend, hv_new = gaps[1].split("</p>")[0], gaps[2].split("</p>")[0]
+    assert "客户身份证明" in suspend and "现场勘查工作单" not in suspend
+    assert "变更用电申请书" not in suspend
+    assert "营业执照" in hv_new and "供用电合同" not in hv_new  # contract step not done
+    assert "用电申请书 · 低置信度" in page  # present but unconfirmed, shown apart
