@@ -289,7 +289,9 @@ def _meter_no(lines: list[list[str]]) -> Fact | None:
 
 
 def _contract_no(lines: list[list[str]]) -> Fact | None:
-    pat = re.compile(r"(?:合同编号|协议编号|合同号)[:;.]?([A-Z0-9][A-Z0-9-]{5,30})")
+    # 协编号/协号: PP-OCR drops 議 on Traditional pages (a character it does not know)
+    pat = re.compile(r"(?:合同编号|协议编号|合同号|协议号|协编号|协号)[:;.]?"
+                     r"([A-Z0-9][A-Z0-9-]{5,30})")
     for n, page in enumerate(lines, 1):
         for line in page:
             if m := pat.search(line):

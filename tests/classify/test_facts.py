@@ -165,3 +165,9 @@ def test_the_customers_name_from_form_rows_parties_and_works(page: str, name: st
 def test_a_name_in_contract_prose_is_not_taken() -> None:
     page = "供用电合同\n户号 5181037115\n用电人应于每月结算日后十五日内交清电费"
     assert "name" not in extract_facts([page])
+
+
+def test_contract_number_when_ocr_dropped_a_character_of_its_label() -> None:
+    for label in ("協議編號", "協編號", "協號"):
+        page = f"並網調度協議\n{label}：JSDDXY2023528415\n戶號 3285082637"
+        assert extract_facts([page])["contract_no"].value == "JSDDXY2023528415"
