@@ -4,11 +4,12 @@
 
 Every checklist type is rendered by ``dms.sample_data`` (seeds 5001.., about a third
 Traditional, a sixth turned 90/180/270 degrees), OCRed once by the production pipeline
-(the default engine unless --engine says otherwise) and cached in /tmp/dms-classify-cache; contracts are
-read in full, other types' first page. The rendered ground truth is used only for
-scoring. Rule wording (config/doc_types.yaml) was tuned on seed 9001 only. The field
-extractors (dms/domain/facts.py) were last adjusted after reading misses on seeds
-5001-5004, so seeds 5005.. (``--first-seed 5005``) are the held-out check.
+(the default engine unless --engine says otherwise) and cached in
+/tmp/dms-classify-cache; contracts are read in full, other types' first page. The
+rendered ground truth is used only for scoring. Rule wording (config/doc_types.yaml)
+was tuned on seed 9001 only. The field extractors (dms/domain/facts.py) were last
+adjusted after reading misses on seeds 5001-5004, so seeds 5005.. (``--first-seed
+5005``) are the held-out check.
 
 The learned model is cross-validated by FONT FAMILY (GroupKFold): each document is
 predicted by a model trained on documents set in the other font families, so train and
