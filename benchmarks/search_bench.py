@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
+import hashlib
 import json
 import os
 import random
@@ -69,6 +70,7 @@ class Run:
     rank1_total: int = 0
     rank1_failures: list[str] = field(default_factory=list)
     whoosh: Run | None = None
+    reused: bool = False  # index built by an earlier --reuse run: its build figures
 
 
 def make_queries(corpus: Corpus, n: int, seed: int) -> dict[str, list[SearchQuery]]:
@@ -143,6 +145,29 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
+MARKER = "bench-complete.json"
+
+
+def code_fingerprint(*files: str) -> str:
+    """Hash of the code that decides what an index holds: a reused index must match it."""
+    h = hashlib.sha256()
+    for f in files:
+        h.update((REPO / f).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def reusable(path: Path, fingerprint: str, args: argparse.Namespace) -> dict[str, Any] | None:
+    """The build figures of an index a previous ``--reuse`` run completed, if it is still
+    of the same code; else the directory is cleared for a fresh build."""
+    marker = path / MARKER
+    if args.reuse and marker.exists():
+        built: dict[str, Any] = json.loads(marker.read_text())
+        if built.get("fingerprint") == fingerprint:
+            return built
+    shutil.rmtree(path, ignore_errors=True)
+    return None
+
+
 def bench_size(n: int, args: argparse.Namespace, root: Path) -> Run:
     run = Run(n)
     corpus = Corpus(n, seed=args.seed)
@@ -151,13 +176,23 @@ def bench_size(n: int, args: argparse.Namespace, root: Path) -> Run:
     run.gen_s = time.perf_counter() - t0
     log(f"[{n:,}] generated {len(pages):,} pages, {len(corpus.planted):,} planted identifiers "
         f"in {run.gen_s:.0f}s")
-    path = root / f"tantivy-{n}"
+    path = root / f"tantivy-{n}-seed{args.seed}"
+    fingerprint = code_fingerprint("search/tantivy_index.py", "search/analysis.py",
+                                   "search/base.py", "benchmarks/corpus_text.py")
+    built = reusable(path, fingerprint, args)
     ix = TantivyIndex(path, heap_size=args.heap_mb * 1_000_000,
                       writer_threads=args.writer_threads, batch_pages=args.batch)
-    t0, c0 = time.perf_counter(), cpu_seconds()
-    ix.index_pages(pages)
-    ix.refresh()
-    run.index_s, run.index_cpu_s = time.perf_counter() - t0, cpu_seconds() - c0
+    if built:
+        run.index_s, run.index_cpu_s, run.reused = built["index_s"], built["cpu_s"], True
+        log(f"[{n:,}] reusing the index built by an earlier run in {path}")
+    else:
+        t0, c0 = time.perf_counter(), cpu_seconds()
+        ix.index_pages(pages)
+        ix.refresh()
+        run.index_s, run.index_cpu_s = time.perf_counter() - t0, cpu_seconds() - c0
+        (path / MARKER).write_text(json.dumps({"fingerprint": fingerprint, "pages": n,
+                                               "index_s": run.index_s,
+                                               "cpu_s": run.index_cpu_s}))
     run.bytes_on_disk = dir_size(path)
     log(f"[{n:,}] indexed in {run.index_s:.0f}s = {n / run.index_s:,.0f} pages/s, "
         f"{run.bytes_on_disk / n:,.0f} bytes/page; {ix.count():,} pages in the index")
@@ -183,11 +218,21 @@ def bench_whoosh(pages: list[PageDoc], queries: dict[str, list[SearchQuery]],
     from benchmarks.whoosh_baseline import WhooshIndex
 
     run = Run(len(pages))
-    path = root / f"whoosh-{len(pages)}"
-    wix = WhooshIndex(path)
-    t0, c0 = time.perf_counter(), cpu_seconds()
-    wix.index_pages(pages)
-    run.index_s, run.index_cpu_s = time.perf_counter() - t0, cpu_seconds() - c0
+    path = root / f"whoosh-{len(pages)}-seed{args.seed}"
+    fingerprint = code_fingerprint("benchmarks/whoosh_baseline.py", "search/analysis.py",
+                                   "search/base.py", "benchmarks/corpus_text.py")
+    built = reusable(path, fingerprint, args)
+    wix = WhooshIndex(path, create=not built)
+    if built:
+        run.index_s, run.index_cpu_s, run.reused = built["index_s"], built["cpu_s"], True
+        log(f"[whoosh {len(pages):,}] reusing the index built by an earlier run in {path}")
+    else:
+        t0, c0 = time.perf_counter(), cpu_seconds()
+        wix.index_pages(pages)
+        run.index_s, run.index_cpu_s = time.perf_counter() - t0, cpu_seconds() - c0
+        (path / MARKER).write_text(json.dumps({"fingerprint": fingerprint, "pages": len(pages),
+                                               "index_s": run.index_s,
+                                               "cpu_s": run.index_cpu_s}))
     run.bytes_on_disk = dir_size(path)
     log(f"[whoosh {len(pages):,}] indexed in {run.index_s:.0f}s = "
         f"{len(pages) / run.index_s:,.0f} pages/s")
@@ -216,13 +261,15 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
     for r in runs:
         print(f"{r.pages:>10,} {r.gen_s:>10.0f} {r.index_s:>8.0f} {r.pages / r.index_s:>8,.0f} "
               f"{r.index_cpu_s:>8.0f} {r.pages / r.index_cpu_s:>11,.0f} "
-              f"{r.bytes_on_disk / 1e6:>8,.0f} {r.bytes_on_disk / r.pages:>10,.0f}")
+              f"{r.bytes_on_disk / 1e6:>8,.0f} {r.bytes_on_disk / r.pages:>10,.0f}"
+              + ("   (build reused)" if r.reused else ""))
         if r.whoosh:
             w = r.whoosh
             print(f"{'whoosh':>10} {'':>10} {w.index_s:>8.0f} {w.pages / w.index_s:>8,.0f} "
                   f"{w.index_cpu_s:>8.0f} {w.pages / w.index_cpu_s:>11,.0f} "
                   f"{w.bytes_on_disk / 1e6:>8,.0f} {w.bytes_on_disk / w.pages:>10,.0f}"
-                  f"   (tantivy {w.index_s / r.index_s:.1f}x faster)")
+                  f"   (tantivy {w.index_s / r.index_s:.1f}x faster)"
+                  + ("   (build reused)" if w.reused else ""))
     print(f"(load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     _latency_table(runs, "latency", "query latency, wall-clock ms (p50 / p95)")
     _latency_table(runs, "cpu", "query cost, CPU ms (p50 / p95)")
@@ -285,12 +332,22 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--dir", type=Path, default=None,
                     help="where indexes are built (default: a temp dir); needs ~3 KB/page")
     ap.add_argument("--keep", action="store_true", help="keep the indexes")
+    ap.add_argument("--reuse", action="store_true",
+                    help="with --dir: keep the indexes there and reuse those an earlier run "
+                         "built from the same code and corpus (their build figures are "
+                         "reported as measured then)")
     ap.add_argument("--json-out", default=None)
     args = ap.parse_args(argv)
     args.pages = sorted(args.pages or [100_000, 1_000_000])
     if args.whoosh_pages is None:
         args.whoosh_pages = args.pages[0]
-    root = Path(tempfile.mkdtemp(prefix="dms-search-bench-", dir=args.dir))
+    if args.reuse:
+        if args.dir is None:
+            ap.error("--reuse needs --dir")
+        args.keep = True
+        args.dir.mkdir(parents=True, exist_ok=True)
+    root = args.dir if args.reuse else Path(tempfile.mkdtemp(prefix="dms-search-bench-",
+                                                             dir=args.dir))
     free = shutil.disk_usage(root).free
     log(f"indexes in {root} ({free / 1e9:.0f} GB free)")
     try:

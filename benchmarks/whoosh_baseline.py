@@ -26,8 +26,8 @@ from whoosh.analysis import LowercaseFilter, RegexTokenizer
 
 from search.analysis import make_snippet, normalize_identifier, spaced_tokens
 from search.base import (
-    FACET_FIELDS, Hit, PageDoc, SearchQuery, SearchResult, hit_fields, page_from_source,
-    page_to_source, validate_paging,
+    FACET_FIELDS, PageDoc, SearchQuery, SearchResult, hit_from_source, page_to_source,
+    validate_paging,
 )
 from search.query import Term, parse_query
 from search.tantivy_index import IDENTIFIER_BOOST, KEYWORD_FIELDS, TEXT_FIELDS
@@ -55,10 +55,11 @@ def _schema() -> wf.Schema:
 class WhooshIndex:
     name = "whoosh"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, create: bool = True) -> None:
+        """``create=False`` opens an index an earlier run built (the benchmark's --reuse)."""
         path.mkdir(parents=True, exist_ok=True)
-        self._ix = wi.create_in(str(path), _schema())
-        self._searcher: Any = None
+        self._ix = wi.create_in(str(path), _schema()) if create else wi.open_dir(str(path))
+        self._searcher: Any = None if create else self._ix.searcher()
 
     def index_pages(self, pages: Iterable[PageDoc], limitmb: int = 1024) -> int:
         n = 0
@@ -133,10 +134,7 @@ class WhooshIndex:
         hits = []
         for h in list(res)[offset:]:
             src = json.loads(h["source"])
-            page = page_from_source(src)
-            hits.append(Hit(document_id=page.document_id, page_no=page.page_no,
-                            page_id=page.page_id, score=float(h.score),
-                            snippet=make_snippet(page.text, phrases), fields=hit_fields(src)))
+            hits.append(hit_from_source(src, float(h.score), make_snippet(src["text"], phrases)))
         counts = {f: {str(k): int(v) for k, v in res.groups(f).items()}
                   for f in FACET_FIELDS} if q.facets else {}
         return SearchResult(total=len(res), hits=hits, facets=counts,

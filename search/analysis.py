@@ -221,6 +221,45 @@ def han_bigrams(tokens: Sequence[str]) -> list[str] | None:
     return [a + b for a, b in zip(tokens, tokens[1:], strict=False)]
 
 
+# Quadgram field: a phrase of n >= 4 Han characters is matched as its 4-grams at offsets
+# 0, 4, 8, ... and n - 4 (consecutive offsets at most QUAD apart). QUAD_GAP filler tokens
+# between runs keep any two grams QUAD positions apart inside one run, so such a phrase
+# can never match across runs: it matches exactly where the bigram phrase matches.
+QUAD = 4
+QUAD_GAP = QUAD
+QUAD_FILLER = "0"  # a token no quadgram query asks for (query grams are Han only)
+
+
+def quadgrams_of_spaced(spaced: str) -> str:
+    """Every run of Han tokens in ``spaced_tokens`` output as its overlapping 4-grams,
+    runs separated by ``QUAD_GAP`` filler tokens; runs shorter than 4 add no gram.
+
+    Why: on template-heavy archives a 4-character word is on a third of all pages; as a
+    phrase over 3 bigrams every one of those pages needs a position check (~140 ms at a
+    million pages), as one quadgram term it is a plain posting-list walk (~10 ms); longer
+    phrases need a quarter of the position checks of the bigram phrase.
+    """
+    out: list[str] = []
+    gap = " ".join([QUAD_FILLER] * QUAD_GAP)
+    for m in _HAN_RUN_RE.finditer(spaced):
+        chars = m.group()[::2]
+        if out:
+            out.append(gap)
+        if len(chars) >= QUAD:
+            out.append(" ".join(chars[i:i + QUAD] for i in range(len(chars) - QUAD + 1)))
+    return " ".join(out)
+
+
+def han_quadgrams(tokens: Sequence[str]) -> list[tuple[int, str]] | None:
+    """The quadgram-field terms with their offsets for an all-Han query phrase of >= 4
+    characters (see ``quadgrams_of_spaced``), else None."""
+    if len(tokens) < QUAD or not all(_HAN_RE.fullmatch(t) for t in tokens):
+        return None
+    last = len(tokens) - QUAD
+    offsets = list(range(0, last, QUAD)) + [last]
+    return [(i, "".join(tokens[i:i + QUAD])) for i in offsets]
+
+
 def tokenize(text: str) -> list[str]:
     return [t for t, _, _ in tokenize_spans(normalize_text(text))]
 
@@ -254,14 +293,53 @@ def _whole_tokens(text: str, start: int, end: int) -> bool:
 
 
 def _match_spans(original: str, phrases: Sequence[Sequence[str]]) -> list[tuple[int, int]]:
-    """Character spans in ``original`` where one of the token phrases occurs."""
+    """Character spans in ``original`` where one of the token phrases occurs (all of
+    them, merged where they overlap)."""
     text = normalize_text(original)
+    return _merge(sorted(_spans_in(text, phrases, 0, len(text))))
+
+
+@lru_cache(maxsize=512)
+def _needs_edge_check(phrase: tuple[str, ...]) -> bool:
+    """Only a Latin/digit token at either end of a phrase can cut a longer token."""
+    return not (_HAN_RE.fullmatch(phrase[0]) and _HAN_RE.fullmatch(phrase[-1]))
+
+
+def _spans_in(text: str, phrases: Sequence[Sequence[str]], lo: int,
+              hi: int) -> list[tuple[int, int]]:
+    """Spans of whole-token matches that start in [lo, hi)."""
     spans: list[tuple[int, int]] = []
     for phrase in phrases:
-        if phrase:
-            spans += [m.span(1) for m in _phrase_re(tuple(phrase)).finditer(text)
-                      if _whole_tokens(text, *m.span(1))]
-    spans.sort()
+        if not phrase:
+            continue
+        key = tuple(phrase)
+        check = _needs_edge_check(key)
+        for m in _phrase_re(key).finditer(text, lo):
+            s, e = m.span(1)
+            if s >= hi:
+                break
+            if not check or _whole_tokens(text, s, e):
+                spans.append((s, e))
+    return spans
+
+
+def _first_match(text: str, phrases: Sequence[Sequence[str]]) -> int | None:
+    first: int | None = None
+    for phrase in phrases:
+        if not phrase:
+            continue
+        key = tuple(phrase)
+        check = _needs_edge_check(key)
+        for m in _phrase_re(key).finditer(text):
+            if first is not None and m.start(1) >= first:
+                break  # (not finditer's endpos: it would cut a match that starts earlier)
+            if not check or _whole_tokens(text, *m.span(1)):
+                first = m.start(1)
+                break
+    return first
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
     for s, e in spans:
         if merged and s <= merged[-1][1]:
@@ -276,17 +354,21 @@ def make_snippet(original: str, phrases: Sequence[Sequence[str]],
     """HTML-safe snippet of ~``max_chars`` around the first match, matches in <mark>.
 
     Built from the stored original (not the Simplified-folded index text) so users see
-    what was scanned; every character outside the marks is escaped.
+    what was scanned; every character outside the marks is escaped. Only the window is
+    searched for further matches: a common word occurs dozens of times on a page, and
+    finding them all was most of the time of a whole search.
     """
     text = " ".join(original.split())  # OCR line breaks/indentation are noise in a snippet
-    spans = _match_spans(text, phrases)
-    if spans:
-        first = spans[0][0]
+    folded = normalize_text(text)  # same length: offsets carry over to ``text``
+    first = _first_match(folded, phrases)
+    if first is not None:
         start = max(0, first - max_chars // 4)
         end = min(len(text), start + max_chars)
         start = max(0, min(start, end - max_chars))
+        # no span starts before the first match: only [first, end) can show
+        spans = _merge(sorted(_spans_in(folded, phrases, first, end)))
     else:
-        start, end = 0, min(len(text), max_chars)
+        start, end, spans = 0, min(len(text), max_chars), []
     out: list[str] = ["…" if start > 0 else ""]
     pos = start
     for s, e in spans:

@@ -129,6 +129,13 @@ def hit_fields(src: dict[str, Any]) -> dict[str, Any]:
             if k in _PAGE_FIELDS and k not in ("text", "page_id", "document_id", "page_no")}
 
 
+def hit_from_source(src: dict[str, Any], score: float, snippet: str) -> Hit:
+    """A hit straight from the stored source (no PageDoc: a hit needs four of its keys)."""
+    return Hit(document_id=int(src["document_id"]), page_no=int(src["page_no"]),
+               page_id=str(src["page_id"]), score=score, snippet=snippet,
+               fields=hit_fields(src))
+
+
 def validate_paging(q: SearchQuery) -> tuple[int, int]:
     """(offset, limit) for a query; bad paging is a caller bug, reported as QueryError."""
     if q.page < 1 or q.size < 1 or q.size > 1000:

@@ -16,12 +16,10 @@ from dms.errors import MissingDependencyError, SearchError
 from search.analysis import make_snippet, tokenize
 from search.base import (
     FACET_FIELDS,
-    Hit,
     PageDoc,
     SearchQuery,
     SearchResult,
-    hit_fields,
-    page_from_source,
+    hit_from_source,
 )
 from search.es_requests import (
     build_alias_swap,
@@ -93,11 +91,8 @@ def parse_search_response(resp: dict[str, Any], phrases: list[list[str]],
     hits = []
     for h in resp.get("hits", {}).get("hits", []):
         src = h["_source"]["page"]
-        page = page_from_source(src)
-        hits.append(Hit(document_id=page.document_id, page_no=page.page_no,
-                        page_id=page.page_id,
-                        score=0.0 if by_date else float(h.get("_score") or 0.0),
-                        snippet=make_snippet(page.text, phrases), fields=hit_fields(src)))
+        score = 0.0 if by_date else float(h.get("_score") or 0.0)
+        hits.append(hit_from_source(src, score, make_snippet(src["text"], phrases)))
     total = resp.get("hits", {}).get("total", {})
     aggs = resp.get("aggregations", {})
     facets = {f: {str(b["key"]): int(b["doc_count"]) for b in aggs[f]["buckets"]}

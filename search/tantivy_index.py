@@ -26,8 +26,10 @@ from dms.errors import QueryError, SearchError
 from search.analysis import (
     bigrams_of_spaced,
     han_bigrams,
+    han_quadgrams,
     make_snippet,
     normalize_identifier,
+    quadgrams_of_spaced,
     spaced_tokens,
 )
 from search.base import (
@@ -38,8 +40,7 @@ from search.base import (
     PageDoc,
     SearchQuery,
     SearchResult,
-    hit_fields,
-    page_from_source,
+    hit_from_source,
     page_to_source,
     validate_paging,
 )
@@ -48,6 +49,7 @@ from search.query import NORMALISED_KEY_FIELDS, ParsedQuery, Term, parse_query
 ANALYZER = "dms_text"
 TEXT_FIELDS = ("text", "title", "customer_name")  # what a plain query term searches
 BIGRAM_SUFFIX = "_bi"  # each text field also indexed as Han bigrams (see bigrams_of_spaced)
+QUAD_SUFFIX = "_q"  # ... and as Han 4-grams (see quadgrams_of_spaced)
 KEYWORD_FIELDS = ("customer_no", "business_no", "business_type", "doc_type", "team", "state")
 IDENTIFIER_BOOST = 10.0  # an exact identifier hit must outrank any text-only mention
 BATCH_PAGES = 500  # pages per writer acquisition, so other writers are not starved
@@ -72,6 +74,7 @@ def build_schema() -> tantivy.Schema:
     for f in TEXT_FIELDS:  # indexed from the Simplified-folded text; originals live in source
         sb.add_text_field(f, stored=False, tokenizer_name=ANALYZER)
         sb.add_text_field(f + BIGRAM_SUFFIX, stored=False, tokenizer_name=ANALYZER)
+        sb.add_text_field(f + QUAD_SUFFIX, stored=False, tokenizer_name=ANALYZER)
     for f in KEYWORD_FIELDS:  # fast = facets via aggregate()
         sb.add_text_field(f, stored=False, tokenizer_name="raw", fast=True)
     sb.add_text_field("identifiers", stored=False, tokenizer_name="raw")
@@ -79,6 +82,13 @@ def build_schema() -> tantivy.Schema:
     sb.add_integer_field("year", indexed=True, fast=True)
     sb.add_bytes_field("source", stored=True)  # JSON of the PageDoc as given (like ES _source)
     return sb.build()
+
+
+_TOTAL_AGG = "_total"
+
+
+def _word(w: str | tuple[int, str]) -> str:
+    return w[1] if isinstance(w, tuple) else w
 
 
 def _as_datetime(d: dt.date) -> dt.datetime:
@@ -163,6 +173,7 @@ class TantivyIndex:
                 spaced = spaced_tokens(value)
                 doc.add_text(f, spaced)
                 doc.add_text(f + BIGRAM_SUFFIX, bigrams_of_spaced(spaced))
+                doc.add_text(f + QUAD_SUFFIX, quadgrams_of_spaced(spaced))
         for f in KEYWORD_FIELDS:
             value = getattr(p, f).strip()
             if value:  # no "" bucket in facets
@@ -212,17 +223,19 @@ class TantivyIndex:
         return list(self._analyzer.analyze(spaced_tokens(text)))
 
     def _text_query(self, tokens: list[str]) -> Query:
+        words: list[str | tuple[int, str]]
+        quads = han_quadgrams(tokens)
         bigrams = han_bigrams(tokens)
-        if bigrams is not None:  # a Chinese word or phrase: the bigram fields answer it
-            fields = [f + BIGRAM_SUFFIX for f in TEXT_FIELDS]
-            tokens = bigrams
+        if quads is not None:  # >= 4 Chinese characters: fewest position checks
+            suffix, words = QUAD_SUFFIX, list(quads)
+        elif bigrams is not None:  # 2-3 Chinese characters: one bigram or a pair
+            suffix, words = BIGRAM_SUFFIX, list(bigrams)
         else:
-            fields = list(TEXT_FIELDS)
-        words: list[str | tuple[int, str]] = list(tokens)
+            suffix, words = "", list(tokens)
         per_field = [  # tantivy panics on a one-word phrase: use a term query then
-            Query.term_query(self._schema, f, tokens[0]) if len(tokens) == 1
-            else Query.phrase_query(self._schema, f, words)
-            for f in fields
+            Query.term_query(self._schema, f + suffix, _word(words[0])) if len(words) == 1
+            else Query.phrase_query(self._schema, f + suffix, words)
+            for f in TEXT_FIELDS
         ]
         return Query.boolean_query([(Occur.Should, q) for q in per_field])
 
@@ -281,20 +294,27 @@ class TantivyIndex:
             clauses.append((Occur.Must, Query.all_query()))
         # Filters must not change relevance: constant score 0.
         clauses += [(Occur.Must, Query.const_score_query(f, 0.0)) for f in self._filter_queries(q)]
+        if len(clauses) == 1:
+            # Same matches and scores without the wrapper, and a bare union of term
+            # queries (a Chinese word) keeps tantivy's block-max WAND top-k pruning.
+            return clauses[0][1]
         return Query.boolean_query(clauses)
 
     def _hit(self, searcher: tantivy.Searcher, addr: tantivy.DocAddress, score: float,
              phrases: list[list[str]]) -> Hit:
         src = _source(searcher, addr)
-        page = page_from_source(src)
-        return Hit(document_id=page.document_id, page_no=page.page_no, page_id=page.page_id,
-                   score=score, snippet=make_snippet(page.text, phrases), fields=hit_fields(src))
+        return hit_from_source(src, score, make_snippet(src["text"], phrases))
 
-    def _facets(self, searcher: tantivy.Searcher, query: Query) -> dict[str, dict[str, int]]:
-        spec = {f: {"terms": {"field": f, "size": FACET_SIZE}} for f in FACET_FIELDS}
+    def _facets(self, searcher: tantivy.Searcher, query: Query
+                ) -> tuple[int, dict[str, dict[str, int]]]:
+        """(total hits, facet counts) in one pass over the hits."""
+        spec: dict[str, Any] = {f: {"terms": {"field": f, "size": FACET_SIZE}}
+                                for f in FACET_FIELDS}
+        spec[_TOTAL_AGG] = {"value_count": {"field": "document_id"}}  # one value per page
         raw: dict[str, Any] = searcher.aggregate(query, spec)
-        return {f: {str(b["key"]): int(b["doc_count"]) for b in raw.get(f, {}).get("buckets", [])}
-                for f in FACET_FIELDS}
+        facets = {f: {str(b["key"]): int(b["doc_count"])
+                      for b in raw.get(f, {}).get("buckets", [])} for f in FACET_FIELDS}
+        return int(raw[_TOTAL_AGG]["value"]), facets
 
     def search(self, q: SearchQuery) -> SearchResult:
         t0 = time.perf_counter()
@@ -304,17 +324,22 @@ class TantivyIndex:
         searcher = self._index.searcher()
         phrases = [self._tokens(t.text) for t in parsed.positive_terms if t.field is None]
         by_date = q.sort != "relevance" or not parsed.groups  # no words: newest first
+        # With facets the aggregation pass counts the hits; counting in the top-k search
+        # too would walk every hit twice and forbid top-k pruning.
+        count = not q.facets
         if by_date:
             order = tantivy.Order.Asc if q.sort == "date_asc" else tantivy.Order.Desc
-            res = searcher.search(query, limit, count=True, order_by_field="date",
+            res = searcher.search(query, limit, count=count, order_by_field="date",
                                   offset=offset, order=order)
         else:
-            res = searcher.search(query, limit, count=True, offset=offset)
+            res = searcher.search(query, limit, count=count, offset=offset)
         hits = [self._hit(searcher, addr, 0.0 if by_date else float(key), phrases)
                 for key, addr in res.hits]
-        facets = self._facets(searcher, query) if q.facets else {}
-        # .count exists at runtime (count=True) but is missing from tantivy's type stubs
-        return SearchResult(total=int(getattr(res, "count", 0) or 0), hits=hits, facets=facets,
+        if q.facets:
+            total, facets = self._facets(searcher, query)
+        else:  # .count exists at runtime (count=True) but is missing from the type stubs
+            total, facets = int(getattr(res, "count", 0) or 0), {}
+        return SearchResult(total=total, hits=hits, facets=facets,
                             took_ms=(time.perf_counter() - t0) * 1000)
 
     def more_like_this(self, document_id: int, size: int = 10) -> SearchResult:

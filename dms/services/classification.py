@@ -27,6 +27,7 @@ from dms.domain.facts import FIELDS, Fact, extract_facts, locate, valid_credit_c
     valid_id_number
 from dms.errors import InvalidInputError, NotFoundError
 from dms.services.container import Services
+from dms.services.indexing import document_changed, reindex_document_after_commit
 from dms.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ def classify_document(session: Session, services: Services, document_id: int, *,
         model_version=_version_of(pred.method), runners_up=pred.runners_up(3),
         reason="; ".join(pred.evidence.get(pred.doc_type, [])[:8])[:500]))
     store_facts(session, services, doc, pages, today=today)
+    document_changed(session, doc.id)  # type and facts are in the index entry
     audit.record(session, actor=actor, action="classified", entity="document", entity_id=doc.id,
                  data={"doc_type": pred.doc_type, "confidence": round(pred.confidence, 4),
                        "method": pred.method, "kept_confirmed": doc.type_confirmed})
@@ -204,6 +206,7 @@ def confirm_type(session: Session, services: Services, document_id: int, doc_typ
                  reason=reason)
     if changed:  # contract dates depend on the type: read the facts again
         store_facts(session, services, doc, _done_pages(doc))
+        reindex_document_after_commit(session, services, doc.id)
     return changed
 
 
@@ -244,6 +247,7 @@ def set_fact(session: Session, document_id: int, field: str, value: str, *,
     if value and row is not None:
         facts[field] = row.value
     doc.facts = facts
+    document_changed(session, document_id)  # identifiers are searched exactly
     audit.record(session, actor=actor, action="fact_edited", entity="document",
                  entity_id=document_id, reason=field, data={"field": field, "from": old,
                                                             "to": value})

@@ -29,7 +29,11 @@ class Services:
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
-        return make_session_factory(self.engine)
+        factory = make_session_factory(self.engine)
+        # Use cases that get only a Session find the services here, e.g. to reindex
+        # after commit (dms.services.indexing.document_changed).
+        factory.configure(info={"services": self})
+        return factory
 
     @cached_property
     def checklist(self) -> Checklist:

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from dms.db.models import Business, Customer, Document, Team
+from dms.db.models import Box, Business, Customer, Document, Slot, Team, Volume
+from dms.db.models_physical import VolumeDocument
 from dms.db.session import after_commit, session_scope
 from search import PageDoc
 
@@ -39,10 +40,25 @@ def document_team_code(session: Session, document: Document) -> str:
     return team.code if team else ""
 
 
+def document_location(session: Session, document_id: int) -> str:
+    """Where the paper original is: "slot box volume" of its latest volume, as far as known
+    (a volume not yet boxed has only its number; a box not yet shelved has no slot)."""
+    row = session.execute(
+        select(Slot.code, Box.code, Volume.volume_no)
+        .select_from(VolumeDocument)
+        .join(Volume, Volume.id == VolumeDocument.volume_id)
+        .outerjoin(Box, Box.id == Volume.box_id)
+        .outerjoin(Slot, Slot.id == Box.slot_id)
+        .where(VolumeDocument.document_id == document_id)
+        .order_by(Volume.id.desc()).limit(1)).first()
+    return " ".join(part for part in row if part) if row else ""
+
+
 def page_docs(session: Session, document: Document) -> list[PageDoc]:
     customer: Customer = document.customer
     business: Business | None = document.business
     team = document_team_code(session, document)
+    location = document_location(session, document.id)
     facts = document.facts or {}
     identifiers = [str(facts[k]) for k in IDENTIFIER_FACTS if facts.get(k)]
     identifiers += [customer.customer_no] + ([business.business_no] if business else [])
@@ -55,7 +71,7 @@ def page_docs(session: Session, document: Document) -> list[PageDoc]:
             doc_type=document.doc_type or "", team=team,
             state=business.archive_state if business else "",
             date=document.created_at.date(), identifiers=sorted(set(identifiers)),
-            title=document.title or document.source_name,
+            title=document.title or document.source_name, location=location,
         )
         for p in document.pages if p.ocr_status == "done"
     ]
@@ -112,6 +128,39 @@ def reindex_customer_after_commit(session: Session, services: Services,
                                   customer_id: int) -> None:
     """For changes of a customer (name, team): all its documents."""
     for doc_id in session.scalars(select(Document.id).where(Document.customer_id == customer_id)):
+        reindex_document_after_commit(session, services, doc_id)
+
+
+def _services_of(session: Session) -> Services | None:
+    """The Services whose session factory made ``session`` (see Services.sessions)."""
+    services: Services | None = session.info.get("services")
+    if services is None:  # a bare sessionmaker (a script or test without an index)
+        log.debug("session without services: index entries not updated")
+    return services
+
+
+def document_changed(session: Session, document_id: int) -> None:
+    """For use cases that get only a Session: the document's entry follows after commit."""
+    services = _services_of(session)
+    if services is not None:
+        reindex_document_after_commit(session, services, document_id)
+
+
+def business_changed(session: Session, business_id: int | None) -> None:
+    """A business's state, type or team changed: all its documents' entries follow."""
+    services = _services_of(session)
+    if services is not None and business_id is not None:  # None: new, no documents yet
+        reindex_business_after_commit(session, services, business_id)
+
+
+def volumes_changed(session: Session, volume_ids: list[int]) -> None:
+    """Volumes were formed, boxed or moved: the location of their documents changed."""
+    services = _services_of(session)
+    if services is None or not volume_ids:
+        return
+    session.flush()
+    for doc_id in session.scalars(select(VolumeDocument.document_id).where(
+            VolumeDocument.volume_id.in_(volume_ids)).distinct()):
         reindex_document_after_commit(session, services, doc_id)
 
 

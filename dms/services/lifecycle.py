@@ -24,6 +24,7 @@ from dms.domain.lifecycle import (ORDER, State, StepEvent, Transition, advance, 
 from dms.domain.roles import Role
 from dms.domain.workdays import HolidayCalendar, load_calendar
 from dms.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from dms.services.indexing import business_changed
 from dms.settings import Settings
 
 OPEN = "open"
@@ -94,6 +95,7 @@ def _transition(session: Session, b: Business, t: Transition, now: datetime,
                 data: dict[str, object] | None = None) -> None:
     b.archive_state = t.target
     b.state_since = now
+    business_changed(session, b.id)  # the state is in every document's index entry
     audit.record(session, actor=t.actor, action="transition", entity="business",
                  entity_id=b.business_no, from_state=t.source, to_state=t.target,
                  reason=t.reason, data=data)

@@ -29,7 +29,7 @@ from dms.errors import OcrError
 from dms.services.container import Services
 from dms.services.classification import classify_after_ocr
 from dms.services.dispatch import Dispatcher
-from dms.services.indexing import index_document
+from dms.services.indexing import reindex_document_after_commit
 from dms.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -338,7 +338,8 @@ def finalize_document(services: Services, document_id: int) -> None:
         audit.record(session, actor="system", action="ocr_finished", entity="document",
                      entity_id=doc.id, data={"status": doc.ocr_status, "pages": len(doc.pages)})
         classify_after_ocr(session, services, document_id)  # doc_type + facts before indexing
-        after_commit(session, partial(_index_after_commit, services, document_id))
+        # merged with the reindex the state change above scheduled: one rebuild per document
+        reindex_document_after_commit(session, services, document_id)
 
 
 def _mark_digitised(session: Session, business: Business) -> None:
@@ -346,11 +347,6 @@ def _mark_digitised(session: Session, business: Business) -> None:
     from dms.services.lifecycle import mark_digitised
 
     mark_digitised(session, business, datetime.now(UTC))
-
-
-def _index_after_commit(services: Services, document_id: int) -> None:
-    with session_scope(services.sessions) as session:
-        index_document(session, services.index, document_id)
 
 
 # --- operations -------------------------------------------------------------------------

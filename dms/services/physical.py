@@ -24,6 +24,7 @@ from dms.domain.locations import (SIDES, box_code, box_number, check_unit_shape,
 from dms.domain.roles import Role
 from dms.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from dms.services import lifecycle
+from dms.services.indexing import volumes_changed
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,7 @@ def form_volume(session: Session, *, actor: str, business_no: str | None = None,
     session.flush()
     session.execute(insert(VolumeDocument), [
         {"volume_id": vol.id, "document_id": d, "position": i} for i, d in enumerate(doc_ids, 1)])
+    volumes_changed(session, [vol.id])  # the documents' location now names the volume
     audit.record(session, actor=actor, action="volume_formed", entity="volume",
                  entity_id=vol.volume_no, data={"kind": kind, "documents": len(doc_ids),
                                                 "business_no": business_no or ""})
@@ -174,6 +176,7 @@ def put_volume_in_box(session: Session, *, volume_no: str, box_code: str, user: 
         raise ConflictError(f"box {box.code} is full ({held}/{box.capacity} volumes)")
     old = session.get(Box, vol.box_id) if vol.box_id else None
     vol.box_id = box.id
+    volumes_changed(session, [vol.id])
     audit.record(session, actor=actor, action="volume_boxed", entity="volume",
                  entity_id=vol.volume_no, data={"from_box": old.code if old else "",
                                                 "to_box": box.code})
@@ -231,6 +234,7 @@ def move_box(session: Session, *, box_code: str, slot_code: str, user: User,
     session.flush()
     session.expire(slot)
     volume_ids = list(session.scalars(select(Volume.id).where(Volume.box_id == box.id)))
+    volumes_changed(session, volume_ids)
     archived = archive_shelved_items(session, volume_ids=volume_ids, user=user,
                                      checklist=checklist, location=code, now=at)
     return MoveResult(box.code, old.code if old else None, code, True, archived)

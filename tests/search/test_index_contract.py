@@ -67,6 +67,23 @@ class SearchIndexContract:
         assert set(ids(self.q(loaded, '"payment terms"'))) == {"1:2"}
         assert self.q(loaded, '"terms payment"').total == 0
 
+    def test_long_words_and_phrases_match_exactly(self, index: SearchIndex) -> None:
+        # A Latin/digit token between characters breaks a phrase, punctuation does not;
+        # long phrases must not match across such a break (nor a cut-off text).
+        phrase = "分界点电源侧设施由供电人维护"
+        texts = {"9:1": "分界点电 X 源侧设施由供电人维护",
+                 "9:2": "分界点电，源侧设施由供电人维护。",
+                 "9:3": "用电地 9 址，分界点电源侧设施由供电人维", "9:4": "用电地址在 A 栋"}
+        index.index_pages([PageDoc(pid, 9, int(pid[2]), text, "3309999999")
+                           for pid, text in texts.items()])
+        index.refresh()
+        assert ids(self.q(index, phrase)) == ["9:2"]
+        assert ids(self.q(index, f'"{phrase}"')) == ["9:2"]
+        assert set(ids(self.q(index, "供电人维护"))) == {"9:1", "9:2"}
+        assert ids(self.q(index, "用电地址")) == ["9:4"]
+        assert set(ids(self.q(index, "源侧设施"))) == {"9:1", "9:2", "9:3"}
+        assert self.q(index, "电源侧设").total == 2  # not 9:1: X stands between 电 and 源
+
     def test_traditional_query_finds_simplified_and_vice_versa(self, loaded: SearchIndex) -> None:
         assert set(ids(self.q(loaded, "電費"))) == {"1:2", "3:1"}
         assert set(ids(self.q(loaded, "电费"))) == {"1:2", "3:1"}

@@ -98,3 +98,51 @@ def test_bigram_fields_match_exactly_the_character_phrases(tmp_path: Path) -> No
                            for k in range(len(tokenize(t))))}
         found = ix.search(SearchQuery(word, size=1000, facets=False))
         assert {h.document_id for h in found.hits} == expected, word
+
+
+def _snippet_from_all_spans(original: str, phrases: list[list[str]], max_chars: int) -> str:
+    """The obvious snippet: every match of the page found first (what make_snippet was)."""
+    import html
+
+    from search.analysis import _phrase_re, _whole_tokens
+
+    text = " ".join(original.split())
+    folded = normalize_text(text)
+    found = sorted(m.span(1) for p in phrases if p for m in _phrase_re(tuple(p)).finditer(folded)
+                   if _whole_tokens(folded, *m.span(1)))
+    spans: list[tuple[int, int]] = []
+    for s, e in found:
+        if spans and s <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(e, spans[-1][1]))
+        else:
+            spans.append((s, e))
+    if spans:
+        start = max(0, spans[0][0] - max_chars // 4)
+        end = min(len(text), start + max_chars)
+        start = max(0, min(start, end - max_chars))
+    else:
+        start, end = 0, min(len(text), max_chars)
+    out, pos = ["…" if start > 0 else ""], start
+    for s, e in spans:
+        if e <= start or s >= end:
+            continue
+        s, e = max(s, start), min(e, end)
+        out += [html.escape(text[pos:s]), f"<mark>{html.escape(text[s:e])}</mark>"]
+        pos = e
+    out.append(html.escape(text[pos:end]))
+    return "".join(out) + ("…" if end < len(text) else "")
+
+
+def test_windowed_snippet_equals_the_snippet_from_all_matches() -> None:
+    r = random.Random(8)
+    alphabet = "合同电費用户号 ,.<&ABab12０\n"
+    for _ in range(1500):
+        text = "".join(r.choice(alphabet) for _ in range(r.randint(0, 200)))
+        words = tokenize(text) or ["合"]
+        phrases = []
+        for _ in range(r.randint(0, 3)):
+            i = r.randrange(len(words))
+            phrases.append(words[i:i + r.randint(1, 3)])
+        max_chars = r.choice((10, 30, 120))
+        assert make_snippet(text, phrases, max_chars) == \
+            _snippet_from_all_spans(text, phrases, max_chars), (text, phrases)
