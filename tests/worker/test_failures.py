@@ -7,14 +7,17 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from PIL import Image
 
 from dms.sample_data import render_document, save_document
 from tests.worker.conftest import WorkerSystem, small_page
 
 pytestmark = pytest.mark.slow
 
-# One retry after 5 s keeps the test short; the default is three.
-TIGHT = {"DMS_OCR_PAGE_TIMEOUT_S": "1", "DMS_OCR_MAX_RETRIES": "1"}
+# One retry after 5 s keeps the test short; the default is three. The engine is pinned:
+# these tests are about tesseract's time limits (ppocr's budget check is in tests/ocr).
+TIGHT = {"DMS_OCR_PAGE_TIMEOUT_S": "1", "DMS_OCR_MAX_RETRIES": "1",
+         "DMS_OCR_ENGINE": "tesseract"}
 
 
 def test_a_tesseract_timeout_retries_then_fails_the_page_and_the_document_finishes(
@@ -49,8 +52,12 @@ def test_a_tesseract_timeout_retries_then_fails_the_page_and_the_document_finish
 def test_one_page_timing_out_leaves_the_document_partial(
         worker_system: Callable[..., WorkerSystem], tmp_path: Path) -> None:
     contract = render_document("GYDHT", seed=6, noise="none")
-    pages = [small_page(1), contract.pages[0]]
-    # 3 s: a tiny page's few tesseract runs fit even on a busy machine, a full page's do not.
+    # Two dense contract pages as one tall page: far more than 3 s of OCR on any machine.
+    tall = Image.new("L", (contract.pages[0].width, 2 * contract.pages[0].height), 255)
+    tall.paste(contract.pages[0].convert("L"), (0, 0))
+    tall.paste(contract.pages[1].convert("L"), (0, contract.pages[0].height))
+    pages = [small_page(1), tall]
+    # 3 s: a tiny page's few tesseract runs fit even on a busy machine, the tall page's not.
     system = worker_system(**(TIGHT | {"DMS_OCR_PAGE_TIMEOUT_S": "3"}))
     system.start_worker(concurrency=1)
     # A TIFF: splitting it calls no external tool, so only the pages meet the 1 s budget.
