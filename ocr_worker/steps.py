@@ -1,6 +1,11 @@
 """Per-page OCR steps. Each is ``(src: Path, ctx: PageContext) -> Path``: it reads one image,
-writes a new file into ``ctx.work_dir`` and records what it found on ``ctx``. The
-orchestrator (:mod:`ocr_worker.pipeline`) sequences them; steps never call each other.
+makes a new one in ``ctx.work_dir`` and records what it found on ``ctx``. The orchestrator
+(:mod:`ocr_worker.pipeline`) sequences them; steps never call each other.
+
+Images pass between steps in memory: ``ctx.keep`` names a new image by its work path
+without encoding it, ``ctx.grey`` reads one (from memory when it was kept), and
+``ctx.file`` writes it when a program needs the file. A profile of 16 pages had PNG
+encoding and decoding between the steps at 0.65 s per page, more than all the geometry.
 """
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ from ocr_worker.rasterise import _to_grey, image_dpi
 from ocr_worker.text_layer import build_page_pdf
 
 # Scale images to this resolution for the geometric estimates: text lines stay several
-# pixels tall, and rotating the small image 30 times costs milliseconds.
+# pixels tall, and projecting the ink for 30 candidate angles costs milliseconds.
 _ANALYSIS_DPI = 100
 
 
@@ -43,6 +48,8 @@ class PageContext:
     output: EngineOutput | None = None
     recognised_image: Path | None = None  # the image the engine read (for the text layer)
     deadline: float = field(init=False)
+    # Images made by the steps and not yet (or never) written: work path -> grey pixels.
+    kept: dict[Path, np.ndarray] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.work_dir.mkdir(parents=True, exist_ok=True)
@@ -56,6 +63,22 @@ class PageContext:
 
     def get_engine(self) -> OcrEngine:
         return get_engine(self.engine)
+
+    def keep(self, grey: np.ndarray, path: Path) -> Path:
+        """Name ``grey`` ``path`` for the next step; written only if :meth:`file` asks."""
+        self.kept[path] = grey
+        return path
+
+    def grey(self, path: Path) -> np.ndarray:
+        kept = self.kept.get(path)
+        return kept if kept is not None else load_grey(path)
+
+    def file(self, path: Path) -> Path:
+        """``path`` on disk, for a program that reads files (the OCR engine)."""
+        kept = self.kept.get(path)
+        if kept is not None and not path.exists():
+            save_grey(kept, path, self.dpi)
+        return path
 
 
 class Step(Protocol):
@@ -95,26 +118,36 @@ def ink_mask(grey: np.ndarray, dpi: int) -> np.ndarray:
     return mask.astype(np.float32)
 
 
-def rotate_small(mask: np.ndarray, angle: float) -> np.ndarray:
-    h, w = mask.shape
-    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-    return cv2.warpAffine(mask, m, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
-
-
-def line_score(mask: np.ndarray) -> float:
+def profile_score(rows: np.ndarray, width: int) -> float:
     """How strongly ink forms horizontal lines: squared differences of the row profile,
     normalised by total ink so images of different density compare."""
-    rows = mask.sum(axis=1)
     total = float(rows.sum())
     if total <= 0:
         return 0.0
-    return float((np.diff(rows) ** 2).sum()) / (total * total) * mask.shape[1]
+    return float((np.diff(rows) ** 2).sum()) / (total * total) * width
 
 
-def best_angle(mask: np.ndarray, lo: float, hi: float, step: float) -> tuple[float, float]:
+def rotated_rows(xs: np.ndarray, ys: np.ndarray, shape: tuple[int, int],
+                 angle: float) -> np.ndarray:
+    """Row profile of the ink points turned by ``angle`` degrees (counter-clockwise, about
+    the centre, as ``cv2.getRotationMatrix2D``), points turned out of the frame dropped.
+
+    Projecting the ink points costs a fifth of rotating the mask image for every candidate
+    angle (measured: 0.16 s per page for the 30 angles of the search, with warpAffine)."""
+    h, w = shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    rows = np.rint(m[1, 0] * xs + m[1, 1] * ys + m[1, 2]).astype(np.int32)
+    cols = m[0, 0] * xs + m[0, 1] * ys + m[0, 2]
+    inside = (rows >= 0) & (rows < h) & (cols > -0.5) & (cols < w - 0.5)
+    return np.bincount(rows[inside], minlength=h).astype(np.float64)
+
+
+def best_angle(points: tuple[np.ndarray, np.ndarray], shape: tuple[int, int], lo: float,
+               hi: float, step: float) -> tuple[float, float]:
     best = (0.0, -1.0)
+    xs, ys = points
     for a in np.arange(lo, hi + step / 2, step):
-        s = line_score(rotate_small(mask, float(a)))
+        s = profile_score(rotated_rows(xs, ys, shape, float(a)), shape[1])
         if s > best[1]:
             best = (float(a), s)
     return best
@@ -122,8 +155,11 @@ def best_angle(mask: np.ndarray, lo: float, hi: float, step: float) -> tuple[flo
 
 def skew_angle(mask: np.ndarray, limit: float = 5.0) -> tuple[float, float]:
     """(angle, score): coarse 0.5° search over ±limit, then 0.1° around the winner."""
-    a, _ = best_angle(mask, -limit, limit, 0.5)
-    a, s = best_angle(mask, a - 0.4, a + 0.4, 0.1)
+    ys, xs = np.nonzero(mask)
+    points = (xs.astype(np.float64), ys.astype(np.float64))
+    shape = (mask.shape[0], mask.shape[1])
+    a, _ = best_angle(points, shape, -limit, limit, 0.5)
+    a, s = best_angle(points, shape, a - 0.4, a + 0.4, 0.1)
     return round(a, 2), s
 
 
@@ -134,19 +170,26 @@ def rotate_right_angle(grey: np.ndarray, clockwise: int) -> np.ndarray:
 # --- 1. normalise -------------------------------------------------------------------
 
 
+# Files the engines read as they are: a grey one of these needs no conversion by us.
+_ENGINE_FORMATS = ("PNG", "TIFF", "JPEG")
+
+
 def normalise(src: Path, ctx: PageContext) -> Path:
-    """Greyscale, alpha flattened onto white, DPI read from the file (settings as fallback)."""
+    """Greyscale, alpha flattened onto white, DPI read from the file (settings as fallback).
+    A page that is grey already (what rasterise makes of a PDF) passes on as it is."""
     try:
         with Image.open(src) as im:
             ctx.dpi = image_dpi(im, ctx.dpi)
             im.load()
+            as_is = im.mode == "L" and im.format in _ENGINE_FORMATS
             grey = _to_grey(im)
     except (OSError, ValueError, SyntaxError) as exc:
         raise BadDocumentError(f"corrupt page image {src.name}: {exc}") from exc
     ctx.notes["size"] = list(grey.size)
-    out = ctx.out_path("1-normalise")
-    grey.save(out, dpi=(ctx.dpi, ctx.dpi), **WORK_PNG)
-    return out
+    pixels = np.asarray(grey)
+    if as_is:
+        return ctx.keep(pixels, src)  # the engine reads the original file; nothing written
+    return ctx.keep(pixels, ctx.out_path("1-normalise"))
 
 
 # --- 2. orientation -----------------------------------------------------------------
@@ -234,7 +277,7 @@ def detect_orientation(src: Path, ctx: PageContext) -> Path:
     3. Otherwise all four are read; a clear winner (by 10) is taken, a tie goes to OSD if
        it agrees with one of the tied, else the page stays as it is.
     """
-    grey = load_grey(src)
+    grey = ctx.grey(src)
     mask = ink_mask(grey, ctx.dpi).astype(np.uint8)
     if mask.mean() < 0.002:  # blank page: nothing to orient by
         ctx.notes["orientation"] = "blank"
@@ -262,7 +305,7 @@ def detect_orientation(src: Path, ctx: PageContext) -> Path:
         rotation = ranked[0]
         if confs[ranked[0]] - confs[ranked[1]] < _CONF_MARGIN:
             tied = [r for r in ranked if confs[ranked[0]] - confs[r] < _CONF_MARGIN]
-            osd = tesseract_osd(src, dpi=ctx.dpi, timeout=ctx.remaining())
+            osd = tesseract_osd(ctx.file(src), dpi=ctx.dpi, timeout=ctx.remaining())
             ctx.notes["osd"] = None if osd is None else [osd.rotate, osd.confidence]
             if osd is not None and osd.rotate in tied and osd.confidence >= _OSD_MIN_CONF:
                 rotation = osd.rotate
@@ -271,7 +314,7 @@ def detect_orientation(src: Path, ctx: PageContext) -> Path:
     ctx.rotation = rotation
     if rotation == 0:
         return src
-    return save_grey(rotate_right_angle(grey, rotation), ctx.out_path("2-orient"), ctx.dpi)
+    return ctx.keep(rotate_right_angle(grey, rotation), ctx.out_path("2-orient"))
 
 
 # --- 3. deskew ----------------------------------------------------------------------
@@ -282,7 +325,7 @@ _MIN_SKEW = 0.2  # degrees; below this rotating only blurs the image
 def deskew(src: Path, ctx: PageContext) -> Path:
     """Projection-profile skew search (±5°) on a binarised 100-dpi copy, then one rotation
     of the full-resolution image with white fill."""
-    grey = load_grey(src)
+    grey = ctx.grey(src)
     mask = ink_mask(grey, ctx.dpi)
     if mask.mean() < 0.002:
         return src
@@ -296,7 +339,7 @@ def deskew(src: Path, ctx: PageContext) -> Path:
     fixed = cv2.warpAffine(
         grey, m, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT, borderValue=255
     )
-    return save_grey(fixed, ctx.out_path("3-deskew"), ctx.dpi)
+    return ctx.keep(fixed, ctx.out_path("3-deskew"))
 
 
 # --- 4. clean -----------------------------------------------------------------------
@@ -307,18 +350,34 @@ _NOISE_SPECKS_PER_MP = 300
 _UNEVEN_BACKGROUND = 40
 
 
+# Scanner noise covers the whole sheet: counting specks in four bands (a quarter of the
+# page, spread top to bottom) tells a noisy page as well as the whole page does, at a
+# quarter of the cost of labelling every component (0.13 s per A4 page at 300 dpi).
+_SPECK_BANDS = 4
+
+
+def _speck_sample(grey: np.ndarray) -> np.ndarray:
+    h = grey.shape[0]
+    band = h // (4 * _SPECK_BANDS)
+    if band < 16:  # a small image: all of it
+        return grey
+    starts = [int((i + 0.5) * h / _SPECK_BANDS) - band // 2 for i in range(_SPECK_BANDS)]
+    return np.ascontiguousarray(np.vstack([grey[y : y + band] for y in starts]))
+
+
 def clean(src: Path, ctx: PageContext) -> Path:
     """Only repair what is broken: median-filter speckle noise, flatten uneven background.
 
     A clean page passes through untouched -- tesseract's own Otsu binarisation is good on
     clean scans and every filter costs a little accuracy there.
     """
-    grey = load_grey(src)
-    _, binary = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    grey = ctx.grey(src)
+    sample = _speck_sample(grey)
+    _, binary = cv2.threshold(sample, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     speck_area = max(2, int((ctx.dpi / 300) ** 2 * 4))
     specks = int((stats[1:, cv2.CC_STAT_AREA] <= speck_area).sum()) if n > 1 else 0
-    mp = grey.size / 1e6
+    mp = sample.size / 1e6
     noisy = specks / max(mp, 1e-6) > _NOISE_SPECKS_PER_MP
     small = cv2.resize(grey, None, fx=0.1, fy=0.1, interpolation=cv2.INTER_AREA)
     background = cv2.medianBlur(cv2.dilate(small, np.ones((7, 7), np.uint8)), 5)
@@ -334,7 +393,7 @@ def clean(src: Path, ctx: PageContext) -> Path:
     if noisy:
         out = cv2.medianBlur(out, 3)
     ctx.notes["clean"].update({"denoised": noisy, "flattened": uneven})
-    return save_grey(out, ctx.out_path("4-clean"), ctx.dpi)
+    return ctx.keep(out, ctx.out_path("4-clean"))
 
 
 # --- 5. recognise -------------------------------------------------------------------
@@ -342,6 +401,7 @@ def clean(src: Path, ctx: PageContext) -> Path:
 
 def recognise(src: Path, ctx: PageContext) -> Path:
     """Words, text and the single-page searchable PDF in one engine run."""
+    src = ctx.file(src)
     out = ctx.get_engine().recognise(
         src, languages=ctx.languages, dpi=ctx.dpi, timeout=ctx.remaining(), pdf=True
     )

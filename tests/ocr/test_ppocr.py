@@ -189,6 +189,7 @@ def test_a_line_the_direction_classifier_loses_is_read_again(tmp_path: Path,
     upright = image
     for step in PAGE_STEPS[:PAGE_STEPS.index(st.recognise)]:
         upright = step(upright, ctx)
+    upright = ctx.file(upright)  # steps pass images in memory; the engines read files
     raw, _ = ppocr.load_model()(str(upright), use_cls=True)  # RapidOCR as it comes
     assert not any("2022年2月28日" in str(item[1]) for item in raw)
     out = get_engine("ppocr").recognise(upright, languages="chi_sim", dpi=300, timeout=600)
