@@ -190,8 +190,10 @@ class TesseractEngine:
     ) -> EngineOutput:
         check_languages(languages)
         pdf_base = image.with_name(image.stem + ".ocr") if pdf else None
+        # A "block" read tests an orientation: no second, inverted reading of poor lines.
         tsv = tesseract_api.read_tsv(image, languages=languages, dpi=dpi,
-                                     psm=self._psm(layout), timeout=timeout, pdf_base=pdf_base)
+                                     psm=self._psm(layout), timeout=timeout, pdf_base=pdf_base,
+                                     try_inverted=layout != "block")
         words, keys = parse_tsv(tsv)
         return EngineOutput(
             words=words,
