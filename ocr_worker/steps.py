@@ -22,7 +22,7 @@ from dms.errors import BadDocumentError, OcrError
 from ocr_worker.engine import EngineOutput, OcrEngine, get_engine, tesseract_osd
 from ocr_worker.han_script import harmonise
 from ocr_worker.rasterise import _to_grey, image_dpi
-from ocr_worker.text_layer import build_page_pdf
+from ocr_worker.text_layer import relayer_page_pdf
 
 # Scale images to this resolution for the geometric estimates: text lines stay several
 # pixels tall, and projecting the ink for 30 candidate angles costs milliseconds.
@@ -430,8 +430,8 @@ def harmonise_script(src: Path, ctx: PageContext) -> Path:
     done = harmonise(out.text, out.words, ctx.traditional_variant)
     if done is None:
         return src
-    pdf = build_page_pdf(ctx.recognised_image, done.words,
-                         ctx.out_path("6-script", ".pdf"), dpi=ctx.dpi)
+    pdf = relayer_page_pdf(src, ctx.recognised_image, done.words,
+                           ctx.out_path("6-script", ".pdf"), dpi=ctx.dpi)
     ctx.output = replace(out, text=done.text, words=done.words, pdf=pdf)
     ctx.notes["script"] = {"traditional": True, "converted_chars": done.changed,
                            "traditional_only": done.counts.traditional_only,

@@ -10,7 +10,7 @@ import pikepdf
 from PIL import Image, ImageDraw, ImageFont
 
 from ocr_worker.results import BBox, Word
-from ocr_worker.text_layer import build_page_pdf
+from ocr_worker.text_layer import build_page_pdf, page_images, relayer_page_pdf
 from ocr_worker.tools import run_tool
 from tests.ocr.conftest import FACE_SC, FACE_TC, FONT
 
@@ -112,3 +112,40 @@ def test_degenerate_boxes_are_skipped(tmp_path: Path) -> None:
     pdf = build_page_pdf(image, words + bad, tmp_path / "page.pdf", dpi=DPI)
     text = run_tool(["pdftotext", "-raw", str(pdf), "-"], timeout=30).stdout.decode()
     assert "空" not in text
+
+
+def test_relayer_keeps_the_engines_image_and_replaces_its_text(tmp_path: Path) -> None:
+    """harmonise_script's rebuild: the page image stream of the engine's PDF is carried over
+    byte for byte, only the new words are extractable, and the page renders the same."""
+    image, words = drawn_page(tmp_path)
+    engine_words = [Word("旧" * len(w.text), w.conf, w.bbox, w.block, w.line) for w in words]
+    engine_pdf = build_page_pdf(image, engine_words, tmp_path / "engine.pdf", dpi=DPI)
+    out = relayer_page_pdf(engine_pdf, image, words, tmp_path / "relayered.pdf", dpi=DPI)
+    text = run_tool(["pdftotext", "-raw", str(out), "-"], timeout=30).stdout.decode()
+    assert "".join(text.split()) == "".join(w.text for w in words)
+    with pikepdf.open(engine_pdf) as a, pikepdf.open(out) as b:
+        [old] = page_images(a.pages[0])
+        [new] = page_images(b.pages[0])
+        assert new.read_raw_bytes() == old.read_raw_bytes()
+        assert [float(v) for v in b.pages[0].mediabox] == [float(v) for v in a.pages[0].mediabox]
+    rendered = []
+    for pdf in (engine_pdf, out):
+        run_tool(["pdftoppm", "-r", "72", "-gray", "-png", str(pdf), str(pdf.with_suffix(""))],
+                 timeout=60)
+        rendered.append(np.asarray(Image.open(next(tmp_path.glob(f"{pdf.stem}*.png")))))
+    assert np.array_equal(rendered[0], rendered[1])
+    assert not list(tmp_path.glob("*.text.pdf"))  # the text-only intermediate is gone
+
+
+def test_relayer_falls_back_to_the_image_file_when_the_pdf_is_not_one_image(
+        tmp_path: Path) -> None:
+    image, words = drawn_page(tmp_path)
+    two_images = build_page_pdf(image, [], tmp_path / "a.pdf", dpi=DPI)
+    with pikepdf.open(two_images, allow_overwriting_input=True) as doc:
+        doc.pages.append(doc.pages[0])  # two pages: not an engine's page PDF
+        doc.save(two_images)
+    out = relayer_page_pdf(two_images, image, words, tmp_path / "out.pdf", dpi=DPI)
+    with pikepdf.open(out) as doc:
+        assert len(doc.pages) == 1 and len(page_images(doc.pages[0])) == 1
+    text = run_tool(["pdftotext", "-raw", str(out), "-"], timeout=30).stdout.decode()
+    assert "".join(text.split()) == "".join(w.text for w in words)
