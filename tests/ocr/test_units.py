@@ -114,3 +114,18 @@ def test_timeout_kills_process() -> None:
 def test_tesseract_timeout_on_real_page(page_png: Path) -> None:
     with pytest.raises(ExternalToolTimeout):
         TesseractEngine().recognise(page_png, languages="chi_sim", dpi=300, timeout=0.01)
+
+
+def test_tesseract_models_load_once_per_process(page_png: Path) -> None:
+    """The second page costs no model loading: the library keeps one model set per
+    (languages, layout) in the worker process, and reads the same text again."""
+    from ocr_worker import tesseract_api
+
+    engine = TesseractEngine()
+    first = engine.recognise(page_png, languages="chi_sim", dpi=300, timeout=120, pdf=True)
+    loaded = tesseract_api.loaded_model_sets()
+    again = engine.recognise(page_png, languages="chi_sim", dpi=300, timeout=120, pdf=True)
+    assert ("chi_sim", 3) in loaded and tesseract_api.loaded_model_sets() == loaded
+    assert first.text == again.text and "合同" in first.text
+    assert first.pdf is not None and first.pdf.read_bytes().startswith(b"%PDF")
+    assert first.words and all(w.bbox[2] > w.bbox[0] for w in first.words)
