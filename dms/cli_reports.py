@@ -35,13 +35,27 @@ def _json_default(v: Any) -> str:
               show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="file to write (default: standard output; required for xlsx)")
+@click.option("--rebuild", is_flag=True,
+              help="recompute the maintained gap table from all rows first (after an "
+                   "upgrade, a checklist or threshold change, or bulk SQL loads)")
 @pass_ctx
 def gaps(c: CliContext, customer_no: str | None, team: str | None, everyone: bool,
-         only_gaps: bool, fmt: str, output: Path | None) -> None:
+         only_gaps: bool, fmt: str, output: Path | None, rebuild: bool) -> None:
     from dms.services.gap_report import COLUMNS, GapFilter, gap_csv_chunks, gap_rows
     from dms.services.report_formats import HEADINGS_ZH, write_xlsx
 
-    if sum((customer_no is not None, team is not None, everyone)) != 1:
+    chosen = sum((customer_no is not None, team is not None, everyone))
+    if rebuild:
+        from dms.services import gap_table
+
+        with c.services.sessions() as s:
+            n = gap_table.rebuild(s, c.services.checklist,
+                                  c.services.settings.classify_review_below)
+            s.commit()
+        click.echo(f"gap table rebuilt: {n} (business, type) pairs", err=True)
+        if not chosen:
+            return
+    if chosen != 1:
         raise InvalidInputError("choose exactly one of --customer N, --team K, --all")
     if fmt == "xlsx" and output is None:
         raise InvalidInputError("xlsx needs --output FILE")

@@ -302,3 +302,4 @@ from dms.db import models_physical  # noqa: E402,F401
 from dms.db import models_lifecycle  # noqa: E402,F401
 from dms.db import models_classify  # noqa: E402,F401
 from dms.db import models_upkeep  # noqa: E402,F401
+from dms.db import models_gaps  # noqa: E402,F401

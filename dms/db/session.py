@@ -59,6 +59,13 @@ def after_commit(session: Session, effect: Effect) -> None:
 
 
 def _install_effect_runner(factory: sessionmaker[Session]) -> None:
+    @event.listens_for(factory, "before_commit")
+    def _derive(session: Session) -> None:
+        # Derived tables commit with the rows they derive from (the gap table, issue 9).
+        from dms.services.gap_table import refresh_dirty
+
+        refresh_dirty(session)
+
     @event.listens_for(factory, "after_commit")
     def _run(session: Session) -> None:
         effects: list[Effect] = session.info.pop("effects", [])

@@ -21,7 +21,12 @@ Definitions (mirroring ``Checklist.required_for(business_type, steps_done, agent
 * open since: for a missing type, when the step that requires it was completed (the
   business's creation when it has no step records).
 
-Where the time goes at 1.5 million rows (see benchmarks/gap_report_bench.py): the rows
+Where the rows come from: the maintained gap table (``dms.services.gap_table``) holds
+these pairs, kept in step before every commit; a report reads it when it is fresh and
+computes the pairs from the live rows (below) otherwise — the same rows either way
+(tests/reports/test_gap_table.py). ``source="live"`` forces the computation.
+
+Where the time goes computing live at 1.5 million rows (benchmarks/gap_report_bench.py): the rows
 come out in customer order without sorting them on SQLite (businesses are walked along
 their customer index, the requirements along ``(business_type, ord)``); the documents are
 aggregated per (business, type) before the join, not the joined pairs afterwards; the
@@ -43,7 +48,7 @@ from sqlalchemy.orm import Session, aliased
 
 from dms.db.models import Business, BusinessStepDone, Customer, Document, Team, User
 from dms.domain.checklist import Checklist
-from dms.errors import ConfigError
+from dms.errors import ConfigError, ConflictError, InvalidInputError
 from dms.services.report_formats import (HEADINGS_ZH, csv_header, csv_rows_chunks,
                                          pg_copy_csv_chunks)
 
@@ -148,12 +153,14 @@ def _document_aggregates(review_below: float) -> tuple[Any, Any, Any]:
     return rank, doc_id, func.max(Document.type_confidence)
 
 
-def _pairs_query(req: Any, review_below: float, f: GapFilter) -> Select[Any]:
+def _pairs_query(req: Any, review_below: float, f: GapFilter,
+                 business_ids: Any = None) -> Select[Any]:
     """One row per (business, required type) the filter covers: the gap report's core,
     also the source of the completeness statistics. No GROUP BY over the joined set: the
     documents are aggregated per (business, type) first — all of them for a report of
     everyone (hash-joined on PostgreSQL), only those of the covered businesses otherwise
-    (found through ``ix_documents_business_id_doc_type``)."""
+    (found through ``ix_documents_business_id_doc_type``). ``business_ids``, an expanding
+    bind parameter, restricts it to those businesses (the gap table's refresh)."""
     step = aliased(BusinessStepDone)
     any_step = exists().where(BusinessStepDone.business_id == Business.id)
     rank, doc_id, conf = _document_aggregates(review_below)
@@ -165,6 +172,8 @@ def _pairs_query(req: Any, review_below: float, f: GapFilter) -> Select[Any]:
     conds = _conditions(f, covered)
     if conds:
         docs_q = docs_q.where(Document.business_id.in_(select(covered.id).where(*conds)))
+    if business_ids is not None:
+        docs_q = docs_q.where(Document.business_id.in_(business_ids))
     docs = docs_q.subquery("docs")
     return (
         select(Business.id.label("business_id"), Business.customer_id, Business.business_no,
@@ -179,7 +188,8 @@ def _pairs_query(req: Any, review_below: float, f: GapFilter) -> Select[Any]:
         .outerjoin(docs, and_(docs.c.business_id == Business.id,
                               docs.c.doc_type == req.c.doc_type))
         .where(or_(req.c.conditional == 0, Business.agent_applied == true()),
-               or_(step.id.is_not(None), ~any_step), *_conditions(f, Business))
+               or_(step.id.is_not(None), ~any_step), *_conditions(f, Business),
+               *([Business.id.in_(business_ids)] if business_ids is not None else []))
     )
 
 
@@ -190,10 +200,14 @@ def _conditions(f: GapFilter, b: Any) -> list[ColumnElement[bool]]:
     if f.customer_no is not None:
         conds.append(b.customer_id == select(Customer.id).where(
             Customer.customer_no == bindparam("f_customer_no")).scalar_subquery())
-    for name, teams in (("f_team", f.team), ("f_teams", f.teams)):
-        if teams is not None:
-            conds.append(b.team_id.in_(select(Team.id).where(
-                Team.code.in_(bindparam(name, expanding=True)))))
+    if f.team is not None:
+        # One value from a scalar subquery: PostgreSQL resolves it first and walks
+        # ix_businesses_team_id (an IN subquery became a hash join over every business).
+        conds.append(b.team_id == select(Team.id).where(
+            Team.code == bindparam("f_team")).scalar_subquery())
+    if f.teams is not None:
+        conds.append(b.team_id.in_(select(Team.id).where(
+            Team.code.in_(bindparam("f_teams", expanding=True)))))
     if f.business_type is not None:
         conds.append(b.business_type == bindparam("f_type"))
     if f.handler_id is not None:
@@ -207,18 +221,64 @@ def _conditions(f: GapFilter, b: Any) -> list[ColumnElement[bool]]:
 
 def filter_params(f: GapFilter) -> dict[str, Any]:
     values = {"f_customer_no": f.customer_no,
-              "f_team": [f.team] if f.team is not None else None,
+              "f_team": f.team,
               "f_teams": list(f.teams) if f.teams is not None else None,
               "f_type": f.business_type, "f_handler": f.handler_id,
               "f_from": f.created_from, "f_to": f.created_to}
     return {k: v for k, v in values.items() if v is not None}
 
 
+SOURCES = ("auto", "table", "live")
+
+
+def use_table(session: Session, checklist: Checklist, review_below: float,
+              source: str = "auto") -> bool:
+    """Read the maintained gap table (``auto``: when it is fresh) or compute from the
+    live rows (see dms.services.gap_table); ``table`` insists on the table."""
+    from dms.services import gap_table
+
+    if source not in SOURCES:
+        raise InvalidInputError(f"source is one of {SOURCES}")
+    if source == "live":
+        return False
+    fresh = gap_table.is_fresh(session, checklist, review_below)
+    if source == "table" and not fresh:
+        raise ConflictError("the gap table is not up to date",
+                            hint="dms report gaps --rebuild")
+    return fresh
+
+
+def _pairs_source(session: Session, checklist: Checklist, review_below: float, f: GapFilter,
+                  source: str) -> Select[Any]:
+    from dms.services import gap_table
+
+    if use_table(session, checklist, review_below, source):
+        return gap_table.table_pairs_query(f)
+    return _pairs_query(requirements_source(session, checklist), review_below, f)
+
+
 def pairs_subquery(session: Session, checklist: Checklist, review_below: float,
-                   f: GapFilter) -> Any:
+                   f: GapFilter, source: str = "auto") -> Any:
     """The pairs with the filter's values bound in (for the statistics' aggregates)."""
-    stmt = _pairs_query(requirements_source(session, checklist), review_below, f)
+    stmt = _pairs_source(session, checklist, review_below, f, source)
     return stmt.params(filter_params(f)).subquery("pairs")
+
+
+def confidence_text(dialect: str, confidence: Any) -> Any:
+    """Three decimals rounded half up, the same text on SQLite and PostgreSQL."""
+    milli = confidence * 1000 + 0.5
+    if dialect == "sqlite":
+        return func.printf("%.3f", cast(milli, Integer) / 1000.0)
+    return func.to_char(func.floor(milli) / 1000, "FM0.000")
+
+
+def since_text(dialect: str, at: Any) -> Any:
+    """An instant in UTC to the minute (as ``report_formats.csv_datetime``)."""
+    if dialect == "sqlite":
+        text = func.strftime("%Y-%m-%d %H:%M", at)
+    else:
+        text = func.to_char(func.timezone("UTC", at), "YYYY-MM-DD HH24:MI")
+    return text.concat("+00:00")
 
 
 def _csv_cells(dialect: str, p: Any, handler: Any) -> list[Any]:
@@ -227,13 +287,8 @@ def _csv_cells(dialect: str, p: Any, handler: Any) -> list[Any]:
     up, open since in UTC to the minute (as ``report_formats.csv_datetime``)."""
     def text_or_null(col: Any) -> Any:
         return func.nullif(col, "")
-    milli = p.c.confidence * 1000 + 0.5
-    if dialect == "sqlite":
-        conf = func.printf("%.3f", cast(milli, Integer) / 1000.0)
-        since = func.strftime("%Y-%m-%d %H:%M", p.c.required_since)
-    else:
-        conf = func.to_char(func.floor(milli) / 1000, "FM0.000")
-        since = func.to_char(func.timezone("UTC", p.c.required_since), "YYYY-MM-DD HH24:MI")
+    conf = confidence_text(dialect, p.c.confidence)
+    since = since_text(dialect, p.c.required_since)
     status = case(*((p.c.rank == r, literal(name)) for r, name in RANKS.items() if r))
     return [text_or_null(Customer.customer_no), text_or_null(Customer.name),
             text_or_null(Team.code), text_or_null(handler.display_name),
@@ -241,7 +296,7 @@ def _csv_cells(dialect: str, p: Any, handler: Any) -> list[Any]:
             text_or_null(p.c.doc_type), text_or_null(p.c.doc_name),
             func.coalesce(status, MISSING), p.c.document_id,
             case((p.c.confidence.is_not(None), conf)),
-            case((p.c.rank == 0, since.concat("+00:00")))]
+            case((p.c.rank == 0, since))]
 
 
 # Building the statement costs more Python than running it for one customer: it is
@@ -250,17 +305,22 @@ _REPORT_CACHE: dict[tuple[Any, ...], tuple[Checklist, Select[Any]]] = {}
 
 
 def _report_statement(session: Session, checklist: Checklist, review_below: float,
-                      f: GapFilter, as_csv: bool = False) -> tuple[Select[Any], dict[str, Any]]:
-    req = requirements_source(session, checklist)
+                      f: GapFilter, as_csv: bool = False,
+                      source: str = "auto") -> tuple[Select[Any], dict[str, Any]]:
+    from dms.services import gap_table
+
+    table = use_table(session, checklist, review_below, source)
+    req = None if table else requirements_source(session, checklist)
     dialect = session.get_bind().dialect.name
     shape = tuple(v is not None for v in (f.customer_no, f.team, f.teams, f.business_type,
                                           f.handler_id, f.created_from, f.created_to))
-    key = (dialect, id(checklist), review_below, f.only_gaps, shape, as_csv)
+    key = (dialect, id(checklist), review_below, f.only_gaps, shape, as_csv, table)
     params = filter_params(f)
     hit = _REPORT_CACHE.get(key)
     if hit is not None and hit[0] is checklist:
         return hit[1], params
-    p = _pairs_query(req, review_below, f).subquery("pairs")
+    p = (gap_table.table_pairs_query(f) if table else
+         _pairs_query(req, review_below, f)).subquery("pairs")
     handler = aliased(User)
     cols = (_csv_cells(dialect, p, handler) if as_csv else
             [Customer.customer_no, Customer.name, Team.code, handler.display_name,
@@ -282,11 +342,11 @@ def _report_statement(session: Session, checklist: Checklist, review_below: floa
 
 
 def gap_rows(session: Session, checklist: Checklist, review_below: float,
-             f: GapFilter = GapFilter()) -> Iterator[dict[str, Any]]:
+             f: GapFilter = GapFilter(), *, source: str = "auto") -> Iterator[dict[str, Any]]:
     """Stream the report, one dict per (business, required type), ordered by customer
     and business; see the module docstring for the definitions. For JSON, XLSX, PDF and
     the pages; the CSV download is :func:`gap_csv_chunks`."""
-    stmt, params = _report_statement(session, checklist, review_below, f)
+    stmt, params = _report_statement(session, checklist, review_below, f, source=source)
     # Core, not ORM, rows: a third less Python per row; yield_per = server-side cursor.
     result = session.connection().execute(
         stmt.execution_options(yield_per=STREAM_BATCH), params)
@@ -300,13 +360,21 @@ def gap_rows(session: Session, checklist: Checklist, review_below: float,
 
 
 def gap_csv_chunks(session: Session, checklist: Checklist, review_below: float,
-                   f: GapFilter = GapFilter()) -> Iterator[str]:
+                   f: GapFilter = GapFilter(), *, source: str = "auto") -> Iterator[str]:
     """The report as CSV text in chunks (BOM, Chinese headings, then the rows), formatted
     by the database: PostgreSQL writes it with ``COPY (query) TO STDOUT``, SQLite's rows
     go to ``csv.writer`` as they come. No Python object per cell on PostgreSQL, no dict
-    per row on either; the same bytes from both (tests/reports/test_csv_export.py)."""
-    stmt, params = _report_statement(session, checklist, review_below, f, as_csv=True)
+    per row on either; the same bytes from both (tests/reports/test_csv_export.py). From
+    the maintained gap table when it is fresh: one database row per business, the same
+    bytes again (``gap_table.table_csv_chunks``)."""
+    from dms.services import gap_table
+
     yield csv_header(COLUMNS, HEADINGS_ZH)
+    if use_table(session, checklist, review_below, source):
+        yield from gap_table.table_csv_chunks(session, f)
+        return
+    stmt, params = _report_statement(session, checklist, review_below, f, as_csv=True,
+                                     source="live")
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         # COPY takes no parameters: psycopg2 quotes the bound values into the text.

@@ -56,10 +56,12 @@ class CompletenessRow:
 
 def completeness(session: Session, checklist: Checklist, review_below: float, *,
                  group_by: str, now: datetime, older_than_days: int = 7,
-                 f: GapFilter = GapFilter()) -> list[CompletenessRow]:
+                 f: GapFilter = GapFilter(), source: str = "auto") -> list[CompletenessRow]:
+    """``source``: the maintained gap table when fresh (``auto``) or the live rows, as
+    ``gap_report.use_table``."""
     if group_by not in GROUPS:
         raise ValueError(f"group_by is one of {GROUPS}")
-    p = pairs_subquery(session, checklist, review_below, f)
+    p = pairs_subquery(session, checklist, review_below, f, source)
     missing = p.c.rank == 0
     old = and_(missing, p.c.required_since < now - timedelta(days=older_than_days))
     key: Any
