@@ -24,6 +24,7 @@ from dms.errors import (
     MissingDependencyError,
 )
 from ocr_worker import tesseract_api
+from ocr_worker.pdf_image import put_image_under_text
 from ocr_worker.results import Word
 from ocr_worker.tools import run_tool, tesseract_env
 
@@ -195,11 +196,15 @@ class TesseractEngine:
                                      psm=self._psm(layout), timeout=timeout, pdf_base=pdf_base,
                                      try_inverted=layout != "block")
         words, keys = parse_tsv(tsv)
+        pdf_path = None
+        if pdf_base is not None:
+            text_layer = pdf_base.with_name(pdf_base.name + ".pdf")
+            pdf_path = put_image_under_text(text_layer, image, text_layer)
         return EngineOutput(
             words=words,
             text=assemble_text(words, keys),
             mean_confidence=round(mean_confidence(words), 2),
-            pdf=None if pdf_base is None else pdf_base.with_name(pdf_base.name + ".pdf"),
+            pdf=pdf_path,
         )
 
     def searchable_page_pdf(

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pikepdf
 
+from ocr_worker.pdf_image import KEEP_STREAMS
+
 from dms.errors import OcrError
 
 PRODUCER = "dms"
@@ -53,7 +55,7 @@ def assemble_searchable_pdf(
             dest.docinfo[pikepdf.Name.Creator] = PRODUCER
             if title:
                 dest.docinfo[pikepdf.Name.Title] = title
-            dest.save(tmp)
+            dest.save(tmp, **KEEP_STREAMS)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)

@@ -70,8 +70,10 @@ def read_tsv(
     pdf_base: Path | None = None, try_inverted: bool = True,
 ) -> str:
     """Recognise ``image``; return tesseract's TSV (words, boxes, confidences). With
-    ``pdf_base`` also write ``<pdf_base>.pdf``: the page image with the text invisible on
-    top, from tesseract's own PDF renderer, in the same recognition pass.
+    ``pdf_base`` also write ``<pdf_base>.pdf``, tesseract's invisible text layer of the
+    page in the same recognition pass, *without* the image (``textonly_pdf``): the caller
+    puts the image under it as stored (``ocr_worker/pdf_image.py``), where tesseract would
+    decode and compress it again.
 
     ``try_inverted=False`` stops tesseract from reading every poorly recognised line a
     second time as white-on-black: right for orientation crops, whose wrong turns are
@@ -81,6 +83,7 @@ def read_tsv(
     with _LOCK:
         api = _api(languages, psm)
         api.SetVariable("tessedit_create_pdf", "1" if pdf_base is not None else "0")
+        api.SetVariable("textonly_pdf", "1")
         api.SetVariable("user_defined_dpi", str(int(dpi)))  # its guess is often wrong
         api.SetVariable("tessedit_do_invert", "1" if try_inverted else "0")
         t0 = time.monotonic()

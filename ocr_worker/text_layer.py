@@ -28,6 +28,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from dms.errors import BadDocumentError
+from ocr_worker.pdf_image import KEEP_STREAMS, draw_under, put_image_under_text
 from ocr_worker.results import Word
 
 CJK_FONT_FILE = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
@@ -38,9 +39,8 @@ _CID_FALLBACK = "STSong-Light"
 _DESCENT = 0.12
 _INVISIBLE = 3  # PDF text render mode: no fill, no stroke
 
-# Binary streams, not ASCII85 text: reportlab's ASCII85 encoder is pure Python and took
-# 0.2 s for every A4 page image (measured), for a file a quarter larger. Every PDF reader
-# reads binary streams; ASCII85 only ever served 7-bit mail.
+# Binary streams, not ASCII85 text: reportlab's ASCII85 encoder is pure Python (0.2 s for
+# an A4 page image, measured). Every PDF reader reads binary streams.
 rl_config.useA85 = 0
 
 
@@ -59,14 +59,12 @@ def _lines(words: Sequence[Word]) -> list[list[Word]]:
     return [list(g) for _, g in itertools.groupby(words, key=lambda w: (w.block, w.line))]
 
 
-def _write_page(out: Path, page_w: float, page_h: float, words: Sequence[Word], scale: float,
-                image: Path | None) -> None:
+def _write_text_page(out: Path, page_w: float, page_h: float, words: Sequence[Word],
+                     scale: float) -> None:
     font = text_font()
     out.parent.mkdir(parents=True, exist_ok=True)
     pdf = canvas.Canvas(str(out), pagesize=(page_w, page_h), pageCompression=1)
     pdf.setCreator("dms")
-    if image is not None:
-        pdf.drawImage(str(image), 0, 0, width=page_w, height=page_h)
     for line in _lines(words):
         text = pdf.beginText()
         text.setTextRenderMode(_INVISIBLE)
@@ -85,20 +83,23 @@ def _write_page(out: Path, page_w: float, page_h: float, words: Sequence[Word], 
     pdf.save()
 
 
-def build_page_pdf(image: Path, words: Sequence[Word], out: Path, *, dpi: int) -> Path:
-    """Write a one-page PDF to ``out``: ``image`` filling the page at ``dpi``, and each of
-    ``words`` (boxes in pixels of ``image``) as invisible text at its box."""
+def _page_size(image: Path, dpi: int) -> tuple[float, float, float]:
     try:
         with Image.open(image) as im:
             width_px, height_px = im.size
     except (OSError, ValueError) as exc:
         raise BadDocumentError(f"page image {image.name} unreadable: {exc}") from exc
     scale = 72.0 / dpi  # pixels -> PDF points
-    _write_page(out, width_px * scale, height_px * scale, words, scale, image)
-    return out
+    return width_px * scale, height_px * scale, scale
 
 
-_SCAN = pikepdf.Name("/DmsScan")
+def build_page_pdf(image: Path, words: Sequence[Word], out: Path, *, dpi: int) -> Path:
+    """Write a one-page PDF to ``out``: ``image`` filling the page at ``dpi``, and each of
+    ``words`` (boxes in pixels of ``image``) as invisible text at its box. The image is
+    embedded as it is stored where it can be (``ocr_worker/pdf_image.py``)."""
+    page_w, page_h, scale = _page_size(image, dpi)
+    _write_text_page(out, page_w, page_h, words, scale)
+    return put_image_under_text(out, image, out)
 
 
 def page_images(page: pikepdf.Page) -> list[pikepdf.Object]:
@@ -113,36 +114,18 @@ def page_images(page: pikepdf.Page) -> list[pikepdf.Object]:
 def relayer_page_pdf(page_pdf: Path, image: Path, words: Sequence[Word], out: Path, *,
                      dpi: int) -> Path:
     """``page_pdf`` (an engine's one-page PDF: one image filling the page, its own text
-    layer) with its text layer replaced by ``words``. The image is carried over as it is
-    stored there, not decoded and compressed again: that took 0.25 s per A4 page, a third
-    of all the work on a Traditional page after recognition. A page PDF that is not one
-    image is rebuilt from ``image`` instead."""
-    try:
-        with Image.open(image) as im:
-            width_px, height_px = im.size
-    except (OSError, ValueError) as exc:
-        raise BadDocumentError(f"page image {image.name} unreadable: {exc}") from exc
-    scale = 72.0 / dpi
-    page_w, page_h = width_px * scale, height_px * scale
+    layer) with its text layer replaced by ``words``. The image stream is carried over
+    byte for byte. A page PDF that is not one image is rebuilt from ``image`` instead."""
+    page_w, page_h, scale = _page_size(image, dpi)
     try:
         with pikepdf.open(page_pdf) as src:
             images = page_images(src.pages[0]) if len(src.pages) == 1 else []
             if len(images) != 1:
                 return build_page_pdf(image, words, out, dpi=dpi)
-            text_only = out.with_name(out.stem + ".text.pdf")
-            _write_page(text_only, page_w, page_h, words, scale, None)
-            with pikepdf.open(text_only) as dest:
-                page = dest.pages[0]
-                if pikepdf.Name.Resources not in page.obj:
-                    page.obj[pikepdf.Name.Resources] = pikepdf.Dictionary()
-                resources = page.obj[pikepdf.Name.Resources]
-                if pikepdf.Name.XObject not in resources:
-                    resources[pikepdf.Name.XObject] = pikepdf.Dictionary()
-                resources[pikepdf.Name.XObject][_SCAN] = dest.copy_foreign(images[0])
-                draw = f"q {page_w:.4f} 0 0 {page_h:.4f} 0 0 cm /DmsScan Do Q\n".encode()
-                page.contents_add(pikepdf.Stream(dest, draw), prepend=True)
-                dest.save(out)
-            text_only.unlink()
+            _write_text_page(out, page_w, page_h, words, scale)
+            with pikepdf.open(out, allow_overwriting_input=True) as dest:
+                draw_under(dest, dest.copy_foreign(images[0]))
+                dest.save(out, **KEEP_STREAMS)
     except pikepdf.PdfError as exc:
         raise BadDocumentError(f"page PDF {page_pdf.name} unreadable: {exc}") from exc
     return out

@@ -52,10 +52,12 @@ def test_a_tesseract_timeout_retries_then_fails_the_page_and_the_document_finish
 def test_one_page_timing_out_leaves_the_document_partial(
         worker_system: Callable[..., WorkerSystem], tmp_path: Path) -> None:
     contract = render_document("GYDHT", seed=6, noise="none")
-    # Two dense contract pages as one tall page: far more than 3 s of OCR on any machine.
-    tall = Image.new("L", (contract.pages[0].width, 2 * contract.pages[0].height), 255)
-    tall.paste(contract.pages[0].convert("L"), (0, 0))
-    tall.paste(contract.pages[1].convert("L"), (0, contract.pages[0].height))
+    # Four dense contract pages as one tall page: far more than 3 s of OCR on any machine
+    # (two were not: with the models loaded once per worker they fit in 3 s).
+    first = contract.pages[0].convert("L")
+    tall = Image.new("L", (first.width, 4 * first.height), 255)
+    for i in range(4):
+        tall.paste(contract.pages[i % len(contract.pages)].convert("L"), (0, i * first.height))
     pages = [small_page(1), tall]
     # 3 s: a tiny page's few tesseract runs fit even on a busy machine, the tall page's not.
     system = worker_system(**(TIGHT | {"DMS_OCR_PAGE_TIMEOUT_S": "3"}))
