@@ -75,6 +75,16 @@ def db_upgrade(c: CliContext) -> None:
     c.settings.ensure_dirs()
     upgrade(c.settings.database_url)
     click.echo(f"database is up to date: {c.settings.database_url}")
+    # A database that predates the gap table, or whose checklist changed, would compute
+    # every gap report live (slow at scale) until rebuilt: rebuild it here, once.
+    from dms.services import gap_table
+
+    with c.services.sessions() as s:
+        below = c.settings.classify_review_below
+        if not gap_table.is_fresh(s, c.services.checklist, below):
+            n = gap_table.rebuild(s, c.services.checklist, below)
+            s.commit()
+            click.echo(f"gap table rebuilt: {n} (business, type) pairs")
 
 
 @cli.command("serve", help="Serve the web UI (gunicorn with --workers N, else Flask's server).")

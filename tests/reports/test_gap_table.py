@@ -266,3 +266,22 @@ def test_cli_rebuild_then_report_from_the_table(sqlite_svc: Services) -> None:  
     after = runner.invoke(cli, ["report", "gaps", "--all", "--format", "csv", "--rebuild"])
     assert after.exit_code == 0, after.output
     assert after.output.split("\n", 1)[1] == before.output  # stderr line, then same CSV
+
+
+def test_db_upgrade_rebuilds_a_stale_table_once(sqlite_svc: Services,  # noqa: F811
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gap_table, "MAX_REFRESH", 0)  # a large database: no rebuild at commit
+    runner = CliRunner()
+    assert runner.invoke(cli, ["report", "gaps", "--rebuild"]).exit_code == 0
+    with sqlite_svc.sessions() as s:  # as a checklist change or an old database leaves it
+        s.execute(text("DELETE FROM gap_state"))
+        s.commit()
+    with session_scope(sqlite_svc.sessions) as s:
+        assert not gap_table.is_fresh(s, sqlite_svc.checklist, BELOW)
+    first = runner.invoke(cli, ["db", "upgrade"])
+    assert first.exit_code == 0, first.output
+    assert "gap table rebuilt: 6 (business, type) pairs" in first.output
+    with session_scope(sqlite_svc.sessions) as s:
+        assert gap_table.is_fresh(s, sqlite_svc.checklist, BELOW)
+    again = runner.invoke(cli, ["db", "upgrade"])
+    assert again.exit_code == 0 and "rebuilt" not in again.output
