@@ -177,7 +177,7 @@ def bench_size(n: int, args: argparse.Namespace, root: Path) -> Run:
     log(f"[{n:,}] generated {len(pages):,} pages, {len(corpus.planted):,} planted identifiers "
         f"in {run.gen_s:.0f}s")
     path = root / f"tantivy-{n}-seed{args.seed}"
-    fingerprint = code_fingerprint("search/tantivy_index.py", "search/analysis.py",
+    fingerprint = code_fingerprint("search/tantivy_schema.py", "search/analysis.py",
                                    "search/base.py", "benchmarks/corpus_text.py")
     built = reusable(path, fingerprint, args)
     ix = TantivyIndex(path, heap_size=args.heap_mb * 1_000_000,

@@ -30,7 +30,8 @@ from search.base import (
     validate_paging,
 )
 from search.query import Term, parse_query
-from search.tantivy_index import IDENTIFIER_BOOST, KEYWORD_FIELDS, TEXT_FIELDS
+from search.tantivy_index import IDENTIFIER_BOOST
+from search.tantivy_schema import KEYWORD_FIELDS, TEXT_FIELDS
 
 # Input is already split by spaced_tokens: split on spaces, lower-case.
 _ANALYZER = RegexTokenizer(r"\S+") | LowercaseFilter()

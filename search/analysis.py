@@ -221,43 +221,56 @@ def han_bigrams(tokens: Sequence[str]) -> list[str] | None:
     return [a + b for a, b in zip(tokens, tokens[1:], strict=False)]
 
 
-# Quadgram field: a phrase of n >= 4 Han characters is matched as its 4-grams at offsets
-# 0, 4, 8, ... and n - 4 (consecutive offsets at most QUAD apart). QUAD_GAP filler tokens
-# between runs keep any two grams QUAD positions apart inside one run, so such a phrase
-# can never match across runs: it matches exactly where the bigram phrase matches.
+# N-gram fields (n = 4 and 8): a phrase of L >= n Han characters is matched as its
+# n-grams at offsets 0, n, 2n, ... and L - n (consecutive offsets at most n apart).
+# ``gap_tokens(n)`` filler tokens between runs keep any two grams of different runs more
+# than n positions apart, so such a phrase can never match across runs: it matches
+# exactly where the bigram phrase matches.
 QUAD = 4
+OCT = 8
 QUAD_GAP = QUAD
-QUAD_FILLER = "0"  # a token no quadgram query asks for (query grams are Han only)
+GRAM_FILLER = "0"  # a token no n-gram query asks for (query grams are Han only)
+QUAD_FILLER = GRAM_FILLER
 
 
-def quadgrams_of_spaced(spaced: str) -> str:
-    """Every run of Han tokens in ``spaced_tokens`` output as its overlapping 4-grams,
-    runs separated by ``QUAD_GAP`` filler tokens; runs shorter than 4 add no gram.
+def ngrams_of_spaced(spaced: str, n: int) -> str:
+    """Every run of Han tokens in ``spaced_tokens`` output as its overlapping n-grams;
+    runs shorter than n add no gram, and n filler tokens separate the grams of two runs.
 
     Why: on template-heavy archives a 4-character word is on a third of all pages; as a
     phrase over 3 bigrams every one of those pages needs a position check (~140 ms at a
-    million pages), as one quadgram term it is a plain posting-list walk (~10 ms); longer
-    phrases need a quarter of the position checks of the bigram phrase.
+    million pages), as one quadgram term it is a plain posting-list walk (~10 ms). A long
+    phrase (a clause of a contract) is on a third of the pages too: with 8-grams any
+    phrase of 8-16 characters is at most two terms, with 4-grams up to four, and the
+    position checks scale with the terms.
     """
     out: list[str] = []
-    gap = " ".join([QUAD_FILLER] * QUAD_GAP)
+    gap = " ".join([GRAM_FILLER] * n)
     for m in _HAN_RUN_RE.finditer(spaced):
         chars = m.group()[::2]
-        if out:
-            out.append(gap)
-        if len(chars) >= QUAD:
-            out.append(" ".join(chars[i:i + QUAD] for i in range(len(chars) - QUAD + 1)))
+        if len(chars) >= n:  # a run without grams needs no gap: nothing can match there
+            if out:
+                out.append(gap)
+            out.append(" ".join(chars[i:i + n] for i in range(len(chars) - n + 1)))
     return " ".join(out)
 
 
-def han_quadgrams(tokens: Sequence[str]) -> list[tuple[int, str]] | None:
-    """The quadgram-field terms with their offsets for an all-Han query phrase of >= 4
-    characters (see ``quadgrams_of_spaced``), else None."""
-    if len(tokens) < QUAD or not all(_HAN_RE.fullmatch(t) for t in tokens):
+def quadgrams_of_spaced(spaced: str) -> str:
+    return ngrams_of_spaced(spaced, QUAD)
+
+
+def han_ngrams(tokens: Sequence[str], n: int) -> list[tuple[int, str]] | None:
+    """The n-gram-field terms with their offsets for an all-Han query phrase of >= n
+    characters (see ``ngrams_of_spaced``), else None."""
+    if len(tokens) < n or not all(_HAN_RE.fullmatch(t) for t in tokens):
         return None
-    last = len(tokens) - QUAD
-    offsets = list(range(0, last, QUAD)) + [last]
-    return [(i, "".join(tokens[i:i + QUAD])) for i in offsets]
+    last = len(tokens) - n
+    offsets = list(range(0, last, n)) + [last]
+    return [(i, "".join(tokens[i:i + n])) for i in offsets]
+
+
+def han_quadgrams(tokens: Sequence[str]) -> list[tuple[int, str]] | None:
+    return han_ngrams(tokens, QUAD)
 
 
 def tokenize(text: str) -> list[str]:

@@ -78,3 +78,16 @@ def test_registry(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
 
     custom = make_search_index(settings.model_copy(update={"search_backend": "memory-test"}))
     assert isinstance(custom, TantivyIndex) and custom.path.name == "custom"
+
+
+def test_an_index_of_an_older_schema_asks_for_a_reindex(tmp_path: Path) -> None:
+    # An index written before the 8-gram fields existed: same fields minus text_o & co.
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("page_id", stored=True, tokenizer_name="raw")
+    sb.add_integer_field("document_id", stored=True, indexed=True, fast=True)
+    sb.add_text_field("text", stored=False)
+    sb.add_text_field("text_q", stored=False)
+    tantivy.Index(sb.build(), path=str(tmp_path))
+    with pytest.raises(SearchError) as err:
+        TantivyIndex(tmp_path)
+    assert "delete the directory and reindex" in (err.value.hint or "")

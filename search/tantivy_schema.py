@@ -1,0 +1,97 @@
+"""What the embedded (tantivy) index holds: its schema, analyzer and page documents.
+
+Kept apart from the query side (``tantivy_index``) because it alone decides the
+contents of an index on disk: a change here needs a reindex, a change there does not
+(the search benchmark keys its reusable indexes on this module and ``analysis``).
+
+Every text field is indexed four ways, all from the Simplified-folded token stream:
+single characters/Latin words (``text``), Han bigrams (``text_bi``), 4-grams
+(``text_q``) and 8-grams (``text_o``). A query word or phrase uses the longest grams
+that fit, so it is one term or a phrase of few, selective terms (see
+``TantivyIndex._text_query``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import tantivy
+
+from search.analysis import (
+    OCT,
+    QUAD,
+    bigrams_of_spaced,
+    ngrams_of_spaced,
+    normalize_identifier,
+    spaced_tokens,
+)
+from search.base import PageDoc, page_to_source
+from search.query import NORMALISED_KEY_FIELDS
+
+ANALYZER = "dms_text"
+TEXT_FIELDS = ("text", "title", "customer_name")  # what a plain query term searches
+BIGRAM_SUFFIX = "_bi"  # each text field also indexed as Han bigrams (see bigrams_of_spaced)
+QUAD_SUFFIX = "_q"  # ... as Han 4-grams and as Han 8-grams (see ngrams_of_spaced)
+OCT_SUFFIX = "_o"
+# n-gram size -> field suffix, longest first: the order a query tries them in
+GRAM_FIELDS: tuple[tuple[int, str], ...] = ((OCT, OCT_SUFFIX), (QUAD, QUAD_SUFFIX))
+KEYWORD_FIELDS = ("customer_no", "business_no", "business_type", "doc_type", "team", "state")
+
+
+def build_analyzer() -> tantivy.TextAnalyzer:
+    """Applied to ``spaced_tokens(text)``: the tokens are already split in Python."""
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(64))  # OCR garbage runs, not words
+        .filter(tantivy.Filter.lowercase())
+        .build()
+    )
+
+
+def build_schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("page_id", stored=True, tokenizer_name="raw")
+    sb.add_integer_field("document_id", stored=True, indexed=True, fast=True)
+    for f in TEXT_FIELDS:  # indexed from the Simplified-folded text; originals live in source
+        sb.add_text_field(f, stored=False, tokenizer_name=ANALYZER)
+        sb.add_text_field(f + BIGRAM_SUFFIX, stored=False, tokenizer_name=ANALYZER)
+        for _, suffix in GRAM_FIELDS:
+            sb.add_text_field(f + suffix, stored=False, tokenizer_name=ANALYZER)
+    for f in KEYWORD_FIELDS:  # fast = facets via aggregate()
+        sb.add_text_field(f, stored=False, tokenizer_name="raw", fast=True)
+    sb.add_text_field("identifiers", stored=False, tokenizer_name="raw")
+    sb.add_date_field("date", indexed=True, fast=True)
+    sb.add_integer_field("year", indexed=True, fast=True)
+    sb.add_bytes_field("source", stored=True)  # JSON of the PageDoc as given (like ES _source)
+    return sb.build()
+
+
+def as_datetime(d: dt.date) -> dt.datetime:
+    return dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC)
+
+
+def make_document(p: PageDoc) -> tantivy.Document:
+    doc = tantivy.Document()
+    doc.add_text("page_id", p.page_id)
+    doc.add_integer("document_id", p.document_id)
+    for f in TEXT_FIELDS:
+        value = getattr(p, f)
+        if value:
+            spaced = spaced_tokens(value)
+            doc.add_text(f, spaced)
+            doc.add_text(f + BIGRAM_SUFFIX, bigrams_of_spaced(spaced))
+            for n, suffix in GRAM_FIELDS:
+                doc.add_text(f + suffix, ngrams_of_spaced(spaced, n))
+    for f in KEYWORD_FIELDS:
+        value = getattr(p, f).strip()
+        if value:  # no "" bucket in facets
+            doc.add_text(f, normalize_identifier(value) if f in NORMALISED_KEY_FIELDS
+                         else value)
+    for ident in p.identifiers:
+        if ident.strip():
+            doc.add_text("identifiers", normalize_identifier(ident))
+    if p.date is not None:
+        doc.add_date("date", as_datetime(p.date))
+        doc.add_integer("year", p.date.year)
+    doc.add_bytes("source", json.dumps(page_to_source(p), ensure_ascii=False).encode())
+    return doc
