@@ -5,12 +5,15 @@ needs no server. Scale-out points ``DMS_BROKER_URL`` at Redis.
 """
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_init, worker_process_init
 
+from dms.errors import DmsError
 from dms.services.container import Services, build_services
 from dms.services.ocr_flow import document_time_limits, page_time_limits
 from dms.settings import Settings
@@ -64,6 +67,46 @@ def make_celery(settings: Settings) -> Celery:
     )
     app.dms_settings = settings  # type: ignore[attr-defined]
     return app
+
+
+@worker_init.connect
+def _load_page_tools(sender: Any = None, **_: Any) -> None:
+    """Load, once in the worker's main process, what every pool process would otherwise
+    load on its first page: the text-layer font (~1 s to parse) and OpenCC's tables. The
+    pool processes are forked from it with them in memory. (Tesseract's models are loaded
+    in each pool process: library handles must not cross a fork.)"""
+    from ocr_worker.han_script import preload
+    from ocr_worker.text_layer import text_font
+
+    text_font()
+    app = getattr(sender, "app", None)
+    settings = getattr(app, "dms_settings", None)
+    preload(settings.ocr_traditional_variant if settings is not None else "s2t")
+
+
+@worker_process_init.connect
+def _load_tesseract(**_: Any) -> None:
+    """Each pool process loads the tesseract models it will use before taking pages (0.6 s,
+    once per process, not on the first page)."""
+    from celery import current_app
+
+    settings = getattr(current_app, "dms_settings", None)
+    if settings is None:
+        return
+    from ocr_worker import tesseract_api
+    from ocr_worker.engine import TesseractEngine
+
+    engine = TesseractEngine()
+    wanted = []
+    if settings.ocr_orientation_engine == "tesseract":  # crops: first language, one block
+        wanted.append((settings.ocr_languages.split("+")[0], engine.psm_for("block")))
+    if settings.ocr_engine == "tesseract":
+        wanted.append((settings.ocr_languages, engine.psm_for("auto")))
+    for languages, psm in wanted:
+        try:
+            tesseract_api.load_models(languages, psm)
+        except DmsError as exc:  # the first page reports it, with its hint, as a page error
+            logging.getLogger(__name__).warning("tesseract %s not loaded: %s", languages, exc)
 
 
 _services: dict[int, Services] = {}

@@ -178,7 +178,7 @@ class TesseractEngine:
         # psm 3 = automatic layout; archives mix forms, tables and free text.
         self.psm = psm
 
-    def _psm(self, layout: str) -> int:
+    def psm_for(self, layout: str) -> int:
         if layout == "auto":
             return self.psm
         if layout == "block":
@@ -193,7 +193,7 @@ class TesseractEngine:
         pdf_base = image.with_name(image.stem + ".ocr") if pdf else None
         # A "block" read tests an orientation: no second, inverted reading of poor lines.
         tsv = tesseract_api.read_tsv(image, languages=languages, dpi=dpi,
-                                     psm=self._psm(layout), timeout=timeout, pdf_base=pdf_base,
+                                     psm=self.psm_for(layout), timeout=timeout, pdf_base=pdf_base,
                                      try_inverted=layout != "block")
         words, keys = parse_tsv(tsv)
         pdf_path = None

@@ -48,6 +48,12 @@ def _converter(config: str) -> Callable[[str], str]:
     return convert
 
 
+def preload(variant: str) -> None:
+    """Load the conversion tables a page may need (see ocr_worker.celery_app)."""
+    for config in ("t2s", "s2t", *((variant,) if variant in VARIANTS[1:] else ())):
+        _converter(config)
+
+
 @functools.lru_cache(maxsize=8192)
 def _script_of(ch: str) -> int:
     """+1 Traditional-only, -1 Simplified-only, 0 shared or not Han."""

@@ -120,6 +120,12 @@ def _with_header(rows: str) -> str:
     return rows if rows.startswith("level\t") else _TSV_HEADER + rows
 
 
+def load_models(languages: str, psm: int) -> None:
+    """Load a model set now (a worker process does at start what its first page would)."""
+    with _LOCK:
+        _api(languages, psm)
+
+
 def loaded_model_sets() -> list[tuple[str, int]]:
     """What this process holds in memory (for diagnostics and tests)."""
     return sorted(_APIS)
