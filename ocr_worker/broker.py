@@ -8,11 +8,12 @@ two processes declaring the queue at the same moment.
 """
 from __future__ import annotations
 
+from queue import Empty
 from typing import Any
 
 from kombu.transport import TRANSPORT_ALIASES
 from kombu.transport import sqlalchemy as kombu_sqla
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, select
 from sqlalchemy.exc import IntegrityError
 
 ALIAS = "dmssqla"
@@ -22,6 +23,27 @@ _NOT_FOR_ENGINE = {"polling_interval", "queue_tablename", "message_tablename", "
 
 
 class Channel(kombu_sqla.Channel):
+    _queue_ids: dict[str, int]
+
+    def _get(self, queue: str, timeout: Any = None) -> Any:
+        # kombu takes SQLite's write lock (BEGIN IMMEDIATE) for every poll, and an idle
+        # worker polls 20 times a second: measured 0.046 CPU-s/s idle, and every poll
+        # competes with the processes publishing tasks. Look first, without the lock;
+        # only a queue with a visible message goes through kombu's locked read (which
+        # still decides who gets it, so two pollers never take the same message).
+        if self.session.bind.name == "sqlite":
+            ids = self.__dict__.setdefault("_queue_ids", {})
+            if queue not in ids:
+                ids[queue] = self._get_or_create(queue).id
+            table = self.message_cls.__table__
+            waiting = self.session.execute(
+                select(table.c.id).where(table.c.queue_id == ids[queue],
+                                         table.c.visible.is_(True)).limit(1)).first()
+            self.session.commit()
+            if waiting is None:
+                raise Empty()
+        return super()._get(queue)
+
     def _get_or_create(self, queue: str) -> Any:
         # Two processes declaring the queue at once: the loser's INSERT violates the
         # unique name; kombu only expects OperationalError there. Re-read instead.

@@ -17,6 +17,7 @@ from ocr_worker.pdf_assembly import assemble_searchable_pdf
 from ocr_worker.pipeline import PAGE_STEPS, make_context, process_page
 from ocr_worker.rasterise import pdf_text_layer, rasterise
 from ocr_worker.results import PageResult
+from search.analysis import to_simplified
 
 from .conftest import FACE_TC, LONG_LINES, SC_LINES, TC_LINES, ref_text, render, save
 from .test_rasterise import LIMITS, image_pdf, text_pdf
@@ -166,3 +167,18 @@ def test_grid_aligned_page_is_read_upright_in_one_try(tmp_path: Path,
     assert r.rotation == 0
     assert list(r.notes["orientation_conf"]) == ["0"]  # the axis guess put upright first
     assert cer(ref_text(LONG_LINES * 3), r.text) < 0.05
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("turned", [0, 180])
+def test_traditional_page_orientation(tmp_path: Path, settings: Settings, turned: int) -> None:
+    # Orientation crops are read in chi_sim alone; an upright Traditional page must still be
+    # accepted on its first read (no second, upside-down read), and a turned one recovered.
+    page = render(TC_LINES * 4, face=FACE_TC)
+    img = save(page.rotate(turned, expand=True, fillcolor=255), tmp_path / "tc.png")
+    r = ocr(img, settings, [st.normalise, st.detect_orientation, st.recognise])
+    assert r.rotation == turned
+    if turned == 0:
+        assert list(r.notes["orientation_conf"]) == ["0"]
+    # read right way up (which script the few lines come out in is test_traditional_*'s job)
+    assert cer(to_simplified(ref_text(TC_LINES * 4)), to_simplified(r.text)) < 0.1

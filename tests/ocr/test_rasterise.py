@@ -130,6 +130,16 @@ def test_truncated_png(tmp_path: Path, page_png: Path) -> None:
         rasterise(src, tmp_path / "out", **LIMITS)  # type: ignore[arg-type]
 
 
+def test_damaged_png_fails_without_decoding(tmp_path: Path, page_png: Path) -> None:
+    # A grey PNG is copied, not decoded: its chunk checksums still catch a damaged byte.
+    data = bytearray(page_png.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    src = tmp_path / "damaged.png"
+    src.write_bytes(bytes(data))
+    with pytest.raises(BadDocumentError, match="corrupt image damaged.png"):
+        rasterise(src, tmp_path / "out", **LIMITS)  # type: ignore[arg-type]
+
+
 def test_truncated_pdf(tmp_path: Path, page_image: Image.Image) -> None:
     whole = image_pdf(tmp_path / "whole.pdf", [page_image, page_image])
     src = tmp_path / "cut.pdf"

@@ -129,3 +129,26 @@ def test_tesseract_models_load_once_per_process(page_png: Path) -> None:
     assert first.text == again.text and "合同" in first.text
     assert first.pdf is not None and first.pdf.read_bytes().startswith(b"%PDF")
     assert first.words and all(w.bbox[2] > w.bbox[0] for w in first.words)
+
+
+def _words(text: str, conf: float) -> list[Word]:
+    return [Word(ch, conf, (0, 0, 10, 10)) for ch in text]
+
+
+def test_reads_upright_by_sure_characters() -> None:
+    from ocr_worker.steps import reads_upright, sure_characters
+
+    garbage = _words("丶丿乙亅乛亠亻冫冖讠凵刂卩阝厶廴", 20.0)
+    # An upright Traditional crop read with chi_sim: a middling mean, many sure characters.
+    tc = _words("臺灣電力公司用電契約戶名", 95.0) + garbage
+    assert sure_characters(tc) == (12, len(tc))
+    assert reads_upright(55.0, tc)
+    # A turned crop: the characters a half turn keeps read well, they prove nothing.
+    alike = _words("一二三十工日中田口王" * 2, 96.0) + garbage
+    assert sure_characters(alike)[0] == 0 and not reads_upright(55.0, alike)
+    # Digits, Latin and table rules (|) read well turned over too: not counted.
+    assert sure_characters(_words("0186|||IlHN", 97.0))[0] == 0
+    # Eight sure characters lost in a long garbage read: too small a share.
+    assert not reads_upright(40.0, _words("臺灣電力公司契約", 95.0) + garbage * 4)
+    assert not reads_upright(69.0, _words("臺灣電力", 95.0) + garbage)  # too few
+    assert reads_upright(70.0, garbage)  # a mean this high is enough on its own
