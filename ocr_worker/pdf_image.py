@@ -4,8 +4,8 @@ A grey PNG's compressed pixel data (its IDAT chunks) is already a valid PDF Flat
 stream with the PNG predictor, and a JPEG file is a valid DCTDecode stream: both go into
 the PDF byte for byte, as img2pdf does. Letting tesseract's PDF renderer embed the image
 instead cost 0.2-0.4 s of CPU per A4 page (it decodes and compresses the pixels again)
-and wrote pages of 4 MB. Other images (colour PNG, 16-bit, interlaced, TIFF) are decoded
-and compressed once here.
+and wrote pages of 4 MB. The same holds for bilevel and RGB PNGs. Other images (palette,
+16-bit, interlaced, transparent, TIFF) are decoded and compressed once here.
 """
 from __future__ import annotations
 
@@ -29,41 +29,52 @@ KEEP_STREAMS: dict[str, Any] = {"stream_decode_level": pikepdf.StreamDecodeLevel
 _NAME = pikepdf.Name("/DmsScan")
 
 
+# PNG (bit depth, colour type) the PDF takes as it is: (bits, colours, colour space).
+_PNG_AS_PDF = {(8, 0): (8, 1, pikepdf.Name.DeviceGray), (1, 0): (1, 1, pikepdf.Name.DeviceGray),
+               (8, 2): (8, 3, pikepdf.Name.DeviceRGB)}
+
+
 def _png_stream(pdf: pikepdf.Pdf, data: bytes) -> pikepdf.Stream | None:
-    """The PNG's IDAT data as an image stream, if it is 8-bit grey and not interlaced."""
+    """The PNG's IDAT data as an image stream, if it is 8-bit grey, bilevel or 8-bit RGB
+    and not interlaced (PNG's filters per row are PDF's PNG predictors; its bilevel
+    0 = black is DeviceGray's too)."""
     if not data.startswith(_PNG_SIGNATURE):
         return None
     pos, idat = len(_PNG_SIGNATURE), []
     width = height = 0
+    layout: tuple[int, int, pikepdf.Name] | None = None
     while pos + 8 <= len(data):
         length, kind = struct.unpack(">I4s", data[pos : pos + 8])
         body = data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", body)
-            if depth != 8 or colour != 0 or interlace != 0:
+            layout = _PNG_AS_PDF.get((depth, colour))
+            if layout is None or interlace != 0:
                 return None
+        elif kind == b"tRNS":
+            return None  # transparency: flattened onto white by the decoding path
         elif kind == b"IDAT":
             idat.append(body)
         elif kind == b"IEND":
             break
         pos += 12 + length
-    if not (width and height and idat):
+    if not (width and height and idat and layout):
         return None
-    return _encoded(pdf, b"".join(idat), width, height, pikepdf.Name.DeviceGray,
-                    pikepdf.Name.FlateDecode,
-                    pikepdf.Dictionary(Predictor=15, Colors=1, BitsPerComponent=8,
-                                       Columns=width))
+    bits, colours, space = layout
+    return _encoded(pdf, b"".join(idat), width, height, space, pikepdf.Name.FlateDecode,
+                    pikepdf.Dictionary(Predictor=15, Colors=colours, BitsPerComponent=bits,
+                                       Columns=width), bits=bits)
 
 
 def _encoded(pdf: pikepdf.Pdf, data: bytes, width: int, height: int,
              colour: pikepdf.Name, codec: pikepdf.Name,
-             parms: pikepdf.Dictionary | None = None) -> pikepdf.Stream:
+             parms: pikepdf.Dictionary | None = None, *, bits: int = 8) -> pikepdf.Stream:
     """An image stream from data already encoded with ``codec`` (written as it is)."""
     stream = pikepdf.Stream(pdf, b"")
     stream.write(data, filter=codec, decode_parms=parms)
     stream.Type, stream.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
     stream.Width, stream.Height = width, height
-    stream.ColorSpace, stream.BitsPerComponent = colour, 8
+    stream.ColorSpace, stream.BitsPerComponent = colour, bits
     return stream
 
 

@@ -1,4 +1,5 @@
-"""Turn an uploaded file into page images, one PNG per page, without holding them all.
+"""Turn an uploaded file into page images, one PNG per page, without holding them all
+(a one-page PNG or JPEG original that the OCR steps read as it is: a copy of it).
 
 Supported: PDF (rendered page by page with pdftoppm), TIFF (multi-page), JPEG, PNG.
 Broken input -> :class:`BadDocumentError` (not retryable) with a reason a clerk can read.
@@ -59,7 +60,8 @@ def rasterise(
     max_pixels: int,
     timeout: float,
 ) -> list[Path]:
-    """Write ``out_dir/page-0001.png`` ... and return their paths in page order.
+    """Write ``out_dir/page-0001.png`` ... and return their paths in page order (a copied
+    one-page original keeps its own type: ``page-0001.jpg`` for a JPEG).
 
     ``dpi`` is the render resolution for PDFs and the assumed resolution of images that do
     not say theirs; the PNGs carry their DPI so later steps read it from the file.
@@ -73,8 +75,8 @@ def rasterise(
     return _rasterise_image(src, out_dir, dpi, max_pages, max_pixels)
 
 
-def page_path(out_dir: Path, page_no: int) -> Path:
-    return out_dir / f"page-{page_no:04d}.png"
+def page_path(out_dir: Path, page_no: int, suffix: str = ".png") -> Path:
+    return out_dir / f"page-{page_no:04d}{suffix}"
 
 
 # --- PDF ----------------------------------------------------------------------------
@@ -200,8 +202,8 @@ def _rasterise_image(
         n = getattr(im, "n_frames", 1)
         if n > max_pages:
             raise BadDocumentError(f"{src.name} has {n} pages; the limit is {max_pages}")
-        if n == 1 and im.format == "PNG" and im.mode == "L":
-            return [_grey_png_as_is(src, im, out_dir, max_pixels)]
+        if n == 1 and _usable_as_is(im):
+            return [_image_as_is(src, im, out_dir, max_pixels)]
         try:
             for i, frame in enumerate(ImageSequence.Iterator(im), 1):
                 w, h = frame.size
@@ -225,24 +227,49 @@ def _rasterise_image(
     return pages
 
 
-def _grey_png_as_is(src: Path, im: Image.Image, out_dir: Path, max_pixels: int) -> Path:
-    """A one-page grey PNG is already what rasterise makes: copied, not decoded and
-    encoded again (an A4 page at 300 dpi: 0.3 s of PNG encoding saved). Its chunks are
-    checked to the end (lengths, CRCs, IEND), so a truncated or damaged file fails now,
-    not in the OCR step -- without decoding the pixels (55 ms an A4 page), which the page
-    step does anyway. The rare file with intact chunks but broken compressed data fails
-    there, as a corrupt page image."""
+# One-page images the OCR steps and the searchable PDF take as they are (see
+# ocr_worker.pdf_image): grey, bilevel and RGB PNG, grey and RGB JPEG.
+_AS_IS = {"PNG": (".png", ("L", "1", "RGB")), "JPEG": (".jpg", ("L", "RGB"))}
+_EXIF_ORIENTATION = 0x0112
+
+
+def _usable_as_is(im: Image.Image) -> bool:
+    kind = _AS_IS.get(im.format or "")
+    if kind is None or im.mode not in kind[1] or "transparency" in im.info:
+        return False
+    # A JPEG whose EXIF says "turn me" shows turned in a browser but not to tesseract:
+    # decoded and stored upright-as-stored instead, so boxes and the viewer agree.
+    return im.format != "JPEG" or im.getexif().get(_EXIF_ORIENTATION, 1) == 1
+
+
+def _image_as_is(src: Path, im: Image.Image, out_dir: Path, max_pixels: int) -> Path:
+    """A one-page grey/bilevel/RGB PNG or grey/RGB JPEG is copied, not decoded, turned
+    grey and encoded as PNG again (an A4 page at 300 dpi: 60-300 ms saved, and a colour
+    scan keeps its colour -- red seals -- in the searchable PDF). Truncation or damage is
+    still caught now, not in the OCR step: a PNG's chunks are checked to the end (lengths,
+    CRCs, IEND) without decoding the pixels, which the page step does anyway; a JPEG
+    without its end marker is decoded to see whether it is whole. The rare PNG with intact
+    chunks but broken compressed data fails in the page step, as a corrupt page image."""
     w, h = im.size
     if w * h > max_pixels:
         raise BadDocumentError(f"{src.name} page 1 is {w}x{h} pixels (limit {max_pixels}); "
                                "refusing a possible decompression bomb")
     try:
-        im.verify()
+        if im.format == "PNG":
+            im.verify()
+        elif not _ends_with_jpeg_eoi(src):
+            im.load()
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise BadDocumentError(f"corrupt image {src.name} (page 1): {exc}") from exc
-    out = page_path(out_dir, 1)
+    out = page_path(out_dir, 1, _AS_IS[str(im.format)][0])
     shutil.copyfile(src, out)
     return out
+
+
+def _ends_with_jpeg_eoi(src: Path) -> bool:
+    with src.open("rb") as fh:
+        fh.seek(max(0, src.stat().st_size - 64))
+        return fh.read().rstrip(b"\x00\r\n ").endswith(b"\xff\xd9")
 
 
 def _to_grey(im: Image.Image) -> Image.Image:

@@ -179,12 +179,18 @@ _ENGINE_FORMATS = ("PNG", "TIFF", "JPEG")
 
 def normalise(src: Path, ctx: PageContext) -> Path:
     """Greyscale, alpha flattened onto white, DPI read from the file (settings as fallback).
-    A page that is grey already (what rasterise makes of a PDF) passes on as it is."""
+    A page the engine reads as it is -- grey (what rasterise makes of a PDF), bilevel or
+    RGB, without transparency -- passes on as that file, with its grey pixels kept for the
+    next steps: if none of them changes the image, tesseract reads the original and the
+    page PDF embeds it byte for byte (a colour scan keeps its colour)."""
     try:
         with Image.open(src) as im:
             ctx.dpi = image_dpi(im, ctx.dpi)
             im.load()
-            as_is = im.mode == "L" and im.format in _ENGINE_FORMATS
+            # The engine and the page PDF take these files as they are (the geometry and
+            # cleaning steps work on the grey pixels); anything else is written grey.
+            as_is = (im.format in _ENGINE_FORMATS and im.mode in ("L", "1", "RGB")
+                     and "transparency" not in im.info)
             grey = _to_grey(im)
     except (OSError, ValueError, SyntaxError) as exc:
         raise BadDocumentError(f"corrupt page image {src.name}: {exc}") from exc

@@ -17,7 +17,7 @@ import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -31,6 +31,7 @@ from dms.services.classification import classify_after_ocr
 from dms.services.dispatch import Dispatcher
 from dms.services.indexing import reindex_document_after_commit
 from dms.settings import Settings
+from dms.storage import page_image_mime
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +120,8 @@ def prepare_document(services: Services, document_id: int, dispatcher: Dispatche
                 _document_failed(session, doc, str(exc))
                 return 0
             for n, img in enumerate(images, 1):
-                key = f"pages/{doc.sha256[:2]}/{doc.sha256}/{n:04d}.png"
-                services.store.put_file(key, img, "image/png")
+                key = f"pages/{doc.sha256[:2]}/{doc.sha256}/{n:04d}{img.suffix}"
+                services.store.put_file(key, img, page_image_mime(key))
                 doc.pages.append(Page(page_no=n, image_key=key,
                                       existing_text=existing[n - 1] if n <= len(existing) else ""))
             doc.page_count = len(images)
@@ -222,7 +223,7 @@ def ocr_page(services: Services, page_id: int, dispatcher: Dispatcher, *,
     work = _work_dir(services, f"page-{page_id}-{os.getpid()}")
     try:
         try:
-            img = work / "page.png"
+            img = work / f"page{PurePosixPath(claim.image_key).suffix or '.png'}"
             services.store.download(claim.image_key, img)
             engine = choose_engine(s.ocr_engine, s.ocr_engine_by_doc_type,
                                    doc_type=claim.doc_type,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dms.storage.base import ObjectStore, content_key
+from dms.storage.base import ObjectStore, content_key, page_image_mime
 from dms.storage.local import LocalObjectStore
 from dms.storage.registry import make_object_store, register_object_store
 
@@ -16,6 +16,7 @@ __all__ = [
     "ObjectStore",
     "S3ObjectStore",
     "content_key",
+    "page_image_mime",
     "make_object_store",
     "register_object_store",
 ]

@@ -10,7 +10,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Protocol, runtime_checkable
 
 from dms.errors import InvalidInputError, StorageError
@@ -113,6 +113,15 @@ def content_key(kind: str, sha256_hex: str, suffix: str = "") -> str:
     if "/" in suffix:
         raise InvalidInputError(f"content key suffix may not contain '/': {suffix!r}")
     return validate_key(f"{kind}/{digest[:2]}/{digest[2:4]}/{digest}{suffix}")
+
+
+_PAGE_IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+
+
+def page_image_mime(key: str) -> str:
+    """The media type of a stored page image by its key's suffix (PNG unless it says
+    otherwise: a one-page JPEG original is kept as the page image as it is)."""
+    return _PAGE_IMAGE_TYPES.get(PurePosixPath(key).suffix.lower(), "image/png")
 
 
 def atomic_write(dest: Path, writer: Callable[[BinaryIO], None]) -> None:

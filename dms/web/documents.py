@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from dms.db.models import Business, Customer, Document, Page, Team
 from dms.domain.roles import Role
 from dms.services import ocr_flow
+from dms.storage import page_image_mime
 from dms.web.auth import allowed_teams, current_user, login_required, services
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
@@ -111,7 +112,7 @@ def page_image(doc_id: int, page_no: int) -> Response:
         page = s.scalar(select(Page).where(Page.document_id == doc_id, Page.page_no == page_no))
         if page is None:
             abort(404)
-        return _stream(page.image_key, "image/png")
+        return _stream(page.image_key, page_image_mime(page.image_key))
 
 
 @bp.route("/<int:doc_id>/pages/<int:page_no>/words.json")

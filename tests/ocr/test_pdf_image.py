@@ -23,6 +23,8 @@ def drawing(mode: str) -> Image.Image:
     d.rectangle((20, 20, 120, 90), fill=(200, 30, 30))
     d.ellipse((150, 60, 280, 180), fill=(30, 30, 200))
     d.line((0, 199, 299, 0), fill=(0, 0, 0), width=3)
+    if mode == "1":  # thresholded, not dithered: a scanner's bilevel page
+        return im.convert("L").point(lambda v: 255 if v > 160 else 0, mode="1")
     return im.convert(mode)
 
 
@@ -55,14 +57,19 @@ def embedded(pdf: Path) -> tuple[pikepdf.Name, int | None, bytes]:
         return xobject.Filter, predictor, xobject.read_raw_bytes()
 
 
-def test_grey_png_goes_in_byte_for_byte(tmp_path: Path) -> None:
-    image = tmp_path / "grey.png"
-    drawing("L").save(image, compress_level=1)
+@pytest.mark.parametrize("mode", ["L", "1", "RGB"])
+def test_png_goes_in_byte_for_byte(tmp_path: Path, mode: str) -> None:
+    # grey (what rasterise writes), bilevel (archive scans), RGB (colour scans, red seals)
+    image = tmp_path / f"page-{mode}.png"
+    drawing(mode).save(image, compress_level=1)
     pdf = page_pdf(tmp_path, image)
     codec, predictor, raw = embedded(pdf)
     assert (codec, predictor) == (pikepdf.Name.FlateDecode, 15)
     assert raw in image.read_bytes()  # the PNG's IDAT data, not compressed again
-    assert_looks_like(rendered(pdf, tmp_path, grey=True), np.asarray(Image.open(image)))
+    grey = mode != "RGB"
+    with Image.open(image) as im:
+        expect = np.asarray(im.convert("L" if grey else "RGB"))
+    assert_looks_like(rendered(pdf, tmp_path, grey=grey), expect)
 
 
 def test_jpeg_goes_in_as_its_file(tmp_path: Path) -> None:
@@ -77,8 +84,8 @@ def test_jpeg_goes_in_as_its_file(tmp_path: Path) -> None:
 
 def _save_other(image: Path, kind: str) -> np.ndarray:
     """Write a PNG the byte-for-byte path does not take; return the pixels expected back."""
-    if kind == "rgb":
-        drawing("RGB").save(image)
+    if kind == "interlaced":
+        drawing("RGB").save(image, interlace=1)
     elif kind == "palette":
         # an adaptive palette: the default web palette dithers, which poppler's
         # resampling then averages -- a difference of the test image, not of the PDF
@@ -90,7 +97,7 @@ def _save_other(image: Path, kind: str) -> np.ndarray:
         return np.asarray(im.convert("RGB"))
 
 
-@pytest.mark.parametrize("kind", ["rgb", "palette", "grey16"])
+@pytest.mark.parametrize("kind", ["interlaced", "palette", "grey16"])
 def test_other_images_are_encoded_once_and_look_the_same(tmp_path: Path, kind: str) -> None:
     image = tmp_path / f"other-{kind}.png"
     expect = _save_other(image, kind)

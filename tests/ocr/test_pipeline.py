@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from dms.errors import BadDocumentError, ExternalToolTimeout
 from dms.settings import Settings
@@ -17,6 +17,7 @@ from ocr_worker.pdf_assembly import assemble_searchable_pdf
 from ocr_worker.pipeline import PAGE_STEPS, make_context, process_page
 from ocr_worker.rasterise import pdf_text_layer, rasterise
 from ocr_worker.results import PageResult
+from ocr_worker.text_layer import page_images
 from search.analysis import to_simplified
 
 from .conftest import FACE_TC, LONG_LINES, SC_LINES, TC_LINES, ref_text, render, save
@@ -182,3 +183,20 @@ def test_traditional_page_orientation(tmp_path: Path, settings: Settings, turned
         assert list(r.notes["orientation_conf"]) == ["0"]
     # read right way up (which script the few lines come out in is test_traditional_*'s job)
     assert cer(to_simplified(ref_text(TC_LINES * 4)), to_simplified(r.text)) < 0.1
+
+
+@pytest.mark.parametrize(("mode", "name"), [("RGB", "colour.jpg"), ("1", "bilevel.png")])
+def test_scan_goes_into_the_page_pdf_as_it_is(tmp_path: Path, page_image: Image.Image,
+                                              settings: Settings, mode: str, name: str) -> None:
+    # An upright, clean scan needs no new image: tesseract reads the file and the page
+    # PDF embeds it byte for byte -- a colour scan keeps its colour (a red seal stays red).
+    scan = page_image.convert("RGB")
+    ImageDraw.Draw(scan).ellipse((1300, 60, 1500, 260), outline=(220, 20, 20), width=8)
+    img = save(scan.convert(mode) if mode != "RGB" else scan, tmp_path / name)
+    r = ocr(img, settings)
+    assert r.processed_image == img and r.rotation == 0 and r.skew == 0.0
+    with pikepdf.open(r.page_pdf) as pdf:
+        [xobject] = page_images(pdf.pages[0])
+        assert xobject.read_raw_bytes() in img.read_bytes()
+        assert xobject.ColorSpace == ("/DeviceRGB" if mode == "RGB" else "/DeviceGray")
+    assert cer(ref_text(SC_LINES), r.text) < 0.05

@@ -12,7 +12,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
 from dms.errors import BadDocumentError
-from ocr_worker.rasterise import pdf_text_layer, rasterise
+from ocr_worker.rasterise import image_dpi, pdf_text_layer, rasterise
 
 from .conftest import SC_LINES, render, save
 
@@ -64,7 +64,44 @@ def test_multipage_tiff_carries_dpi(tmp_path: Path, page_image: Image.Image) -> 
 def test_jpeg_without_dpi_assumes_settings(tmp_path: Path, page_image: Image.Image) -> None:
     src = save(page_image.convert("RGB"), tmp_path / "photo.jpg", dpi=None)
     pages = rasterise(src, tmp_path / "out", **{**LIMITS, "dpi": 250})  # type: ignore[arg-type]
-    assert len(pages) == 1 and dpi_of(pages[0]) == 250
+    assert len(pages) == 1
+    with Image.open(pages[0]) as im:  # the page steps read the DPI the same way
+        assert image_dpi(im, 250) == 250
+
+
+@pytest.mark.parametrize(("mode", "name"), [("L", "grey.png"), ("1", "bilevel.png"),
+                                            ("RGB", "colour.png"), ("RGB", "colour.jpg"),
+                                            ("L", "grey.jpg")])
+def test_one_page_image_is_the_page_as_it_is(tmp_path: Path, page_image: Image.Image,
+                                             mode: str, name: str) -> None:
+    # Not decoded, turned grey and encoded again: the page steps and the page PDF take
+    # these files as they are (a colour scan keeps its colour).
+    src = save(page_image.convert(mode), tmp_path / name)
+    (page,) = rasterise(src, tmp_path / "out", **LIMITS)  # type: ignore[arg-type]
+    assert page.name == f"page-0001{src.suffix}"
+    assert page.read_bytes() == src.read_bytes()
+
+
+def test_jpeg_turned_by_exif_is_stored_as_its_pixels(tmp_path: Path,
+                                                     page_image: Image.Image) -> None:
+    # A browser would show it turned, tesseract reads it as stored: decoded to a grey PNG
+    # so the viewer and the word boxes agree.
+    src = tmp_path / "phone.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    page_image.convert("RGB").save(src, exif=exif, dpi=(300, 300))
+    (page,) = rasterise(src, tmp_path / "out", **LIMITS)  # type: ignore[arg-type]
+    assert page.suffix == ".png"
+    with Image.open(page) as im:
+        assert im.mode == "L" and im.size == page_image.size
+
+
+def test_truncated_jpeg(tmp_path: Path, page_image: Image.Image) -> None:
+    whole = save(page_image.convert("RGB"), tmp_path / "whole.jpg")
+    src = tmp_path / "cut.jpg"
+    src.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with pytest.raises(BadDocumentError, match="corrupt image cut.jpg"):
+        rasterise(src, tmp_path / "out", **LIMITS)  # type: ignore[arg-type]
 
 
 def test_png_alpha_flattened_to_white(tmp_path: Path) -> None:
