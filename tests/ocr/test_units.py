@@ -136,7 +136,7 @@ def _words(text: str, conf: float) -> list[Word]:
 
 
 def test_reads_upright_by_sure_characters() -> None:
-    from ocr_worker.steps import reads_upright, sure_characters
+    from ocr_worker.orientation import reads_upright, sure_characters
 
     garbage = _words("丶丿乙亅乛亠亻冫冖讠凵刂卩阝厶廴", 20.0)
     # An upright Traditional crop read with chi_sim: a middling mean, many sure characters.
