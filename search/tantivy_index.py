@@ -22,7 +22,7 @@ import tantivy
 from tantivy import Occur, Query
 
 from dms.errors import QueryError, SearchError
-from search.analysis import han_bigrams, han_ngrams, make_snippet, spaced_tokens
+from search.analysis import han_bigrams, han_ngrams, prepared_snippet, spaced_tokens
 from search.base import (
     FACET_FIELDS,
     FACET_SIZE,
@@ -39,6 +39,9 @@ from search.tantivy_schema import (
     ANALYZER,
     BIGRAM_SUFFIX,
     GRAM_FIELDS,
+    META_FIELD,
+    SNIPPET_FOLDED_FIELD,
+    SNIPPET_TEXT_FIELD,
     TEXT_FIELDS,
     as_datetime,
     build_analyzer,
@@ -56,12 +59,22 @@ def _word(w: str | tuple[int, str]) -> str:
     return w[1] if isinstance(w, tuple) else w
 
 
-def _source(searcher: tantivy.Searcher, addr: tantivy.DocAddress) -> dict[str, Any]:
-    raw = searcher.doc(addr).get_first("source")
+def _stored_bytes(doc: tantivy.Document, field: str) -> bytes:
+    raw = doc.get_first(field)
     if not isinstance(raw, bytes):
-        raise SearchError("index document without source: rebuild the index")
-    src: dict[str, Any] = json.loads(raw)
-    return src
+        raise SearchError(f"index document without {field!r}: an index of other code",
+                          hint="delete the directory and reindex")
+    return raw
+
+
+def _hit(doc: tantivy.Document, score: float, phrases: list[list[str]]) -> Hit:
+    """A hit from one stored document: metadata JSON plus the prepared snippet texts
+    (never the page text as JSON, never folded again; see ``tantivy_schema``)."""
+    meta: dict[str, Any] = json.loads(_stored_bytes(doc, META_FIELD))
+    text = _stored_bytes(doc, SNIPPET_TEXT_FIELD).decode()
+    folded_raw = doc.get_first(SNIPPET_FOLDED_FIELD)
+    folded = folded_raw.decode() if isinstance(folded_raw, bytes) else text
+    return hit_from_source(meta, score, prepared_snippet(text, folded, phrases))
 
 
 class TantivyIndex:
@@ -238,11 +251,6 @@ class TantivyIndex:
             return clauses[0][1]
         return Query.boolean_query(clauses)
 
-    def _hit(self, searcher: tantivy.Searcher, addr: tantivy.DocAddress, score: float,
-             phrases: list[list[str]]) -> Hit:
-        src = _source(searcher, addr)
-        return hit_from_source(src, score, make_snippet(src["text"], phrases))
-
     def _facets(self, searcher: tantivy.Searcher, query: Query) -> dict[str, dict[str, int]]:
         """Facet counts, all fields in one aggregation pass over the hits."""
         spec: dict[str, Any] = {f: {"terms": {"field": f, "size": FACET_SIZE}}
@@ -268,7 +276,7 @@ class TantivyIndex:
                                   offset=offset, order=order)
         else:
             res = searcher.search(query, limit, count=True, offset=offset)
-        hits = [self._hit(searcher, addr, 0.0 if by_date else float(key), phrases)
+        hits = [_hit(searcher.doc(addr), 0.0 if by_date else float(key), phrases)
                 for key, addr in res.hits]
         facets = self._facets(searcher, query) if q.facets else {}
         # .count exists at runtime (count=True) but is missing from the type stubs
@@ -281,7 +289,9 @@ class TantivyIndex:
         searcher = self._index.searcher()
         own = Query.term_query(self._schema, "document_id", document_id)
         pages = searcher.search(own, 10_000).hits
-        text = " ".join(_source(searcher, a)["text"] for _, a in pages)
+        # the whitespace-collapsed text: whitespace is no token, so the terms are the same
+        text = " ".join(_stored_bytes(searcher.doc(a), SNIPPET_TEXT_FIELD).decode()
+                        for _, a in pages)
         if not text.strip():
             return SearchResult(total=0, hits=[], took_ms=(time.perf_counter() - t0) * 1000)
         mlt = Query.more_like_this_document_fields_query(
@@ -291,7 +301,7 @@ class TantivyIndex:
         hits: dict[int, Hit] = {}
         # Pages come back; one best page per document. Over-fetch to fill ``size`` docs.
         for score, addr in searcher.search(query, size * 20).hits:
-            hit = self._hit(searcher, addr, float(score), [])
+            hit = _hit(searcher.doc(addr), float(score), [])
             hits.setdefault(hit.document_id, hit)
             if len(hits) >= size:
                 break

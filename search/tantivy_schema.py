@@ -9,6 +9,14 @@ single characters/Latin words (``text``), Han bigrams (``text_bi``), 4-grams
 (``text_q``) and 8-grams (``text_o``). A query word or phrase uses the longest grams
 that fit, so it is one term or a phrase of few, selective terms (see
 ``TantivyIndex._text_query``).
+
+What a hit needs is stored in three parts, so that building one costs no more than it
+must (at 100k pages the old single JSON "source" with the page text in it, parsed and
+then collapsed and folded per hit, was half of a 20-hit query): ``meta``, the page's
+source without its text (small JSON); ``snippet_text``, the text as a snippet shows it
+(whitespace collapsed); ``snippet_folded``, that text Simplified/width-folded, stored
+only where it differs (most pages are Simplified already). Changing these field names
+or their meaning makes tantivy refuse an existing index: that is the reindex signal.
 """
 from __future__ import annotations
 
@@ -23,6 +31,7 @@ from search.analysis import (
     bigrams_of_spaced,
     ngrams_of_spaced,
     normalize_identifier,
+    snippet_texts,
     spaced_tokens,
 )
 from search.base import PageDoc, page_to_source
@@ -36,6 +45,10 @@ OCT_SUFFIX = "_o"
 # n-gram size -> field suffix, longest first: the order a query tries them in
 GRAM_FIELDS: tuple[tuple[int, str], ...] = ((OCT, OCT_SUFFIX), (QUAD, QUAD_SUFFIX))
 KEYWORD_FIELDS = ("customer_no", "business_no", "business_type", "doc_type", "team", "state")
+# Stored, unindexed (bytes) fields of a hit; see the module docstring.
+META_FIELD = "meta"  # UTF-8 JSON of page_to_source() without "text"
+SNIPPET_TEXT_FIELD = "snippet_text"  # UTF-8, snippet_texts()[0]
+SNIPPET_FOLDED_FIELD = "snippet_folded"  # UTF-8, snippet_texts()[1]; absent = same as text
 
 
 def build_analyzer() -> tantivy.TextAnalyzer:
@@ -52,7 +65,7 @@ def build_schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     sb.add_text_field("page_id", stored=True, tokenizer_name="raw")
     sb.add_integer_field("document_id", stored=True, indexed=True, fast=True)
-    for f in TEXT_FIELDS:  # indexed from the Simplified-folded text; originals live in source
+    for f in TEXT_FIELDS:  # indexed from the Simplified-folded text; originals in meta/snippet
         sb.add_text_field(f, stored=False, tokenizer_name=ANALYZER)
         sb.add_text_field(f + BIGRAM_SUFFIX, stored=False, tokenizer_name=ANALYZER)
         for _, suffix in GRAM_FIELDS:
@@ -62,7 +75,10 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field("identifiers", stored=False, tokenizer_name="raw")
     sb.add_date_field("date", indexed=True, fast=True)
     sb.add_integer_field("year", indexed=True, fast=True)
-    sb.add_bytes_field("source", stored=True)  # JSON of the PageDoc as given (like ES _source)
+    # bytes, not text fields: a tantivy text field is always indexed, these never are
+    sb.add_bytes_field(META_FIELD, stored=True)
+    sb.add_bytes_field(SNIPPET_TEXT_FIELD, stored=True)
+    sb.add_bytes_field(SNIPPET_FOLDED_FIELD, stored=True)
     return sb.build()
 
 
@@ -93,5 +109,11 @@ def make_document(p: PageDoc) -> tantivy.Document:
     if p.date is not None:
         doc.add_date("date", as_datetime(p.date))
         doc.add_integer("year", p.date.year)
-    doc.add_bytes("source", json.dumps(page_to_source(p), ensure_ascii=False).encode())
+    meta = page_to_source(p)
+    del meta["text"]
+    doc.add_bytes(META_FIELD, json.dumps(meta, ensure_ascii=False).encode())
+    shown, folded = snippet_texts(p.text)
+    doc.add_bytes(SNIPPET_TEXT_FIELD, shown.encode())
+    if folded != shown:
+        doc.add_bytes(SNIPPET_FOLDED_FIELD, folded.encode())
     return doc
