@@ -176,10 +176,20 @@ def _report_progress(done: int, last_id: int) -> None:
 @pass_ctx
 def reindex(c: CliContext, after_id: int) -> None:
     from dms.db.session import session_scope
+    from dms.errors import SearchIndexUnreadable
     from dms.services.indexing import reindex_all
+    from search.registry import discard_embedded_index
 
+    try:
+        index = c.services.index
+    except SearchIndexUnreadable as e:
+        if after_id:  # resuming into an index that cannot be opened: nothing to resume
+            raise
+        click.echo(f"{e.message}\n{discard_embedded_index(c.services.settings)} deleted; "
+                   "rebuilding it from the database", err=True)
+        index = c.services.index
     with session_scope(c.services.sessions) as s:
-        n = reindex_all(s, c.services.index, after_id=after_id, progress=_report_progress)
+        n = reindex_all(s, index, after_id=after_id, progress=_report_progress)
     click.echo(f"indexed {n} pages")
 
 

@@ -79,6 +79,13 @@ class SearchError(DmsError):
     http_status = 503
 
 
+class SearchIndexUnreadable(SearchError):
+    """The embedded index on disk is of another schema (an older dms) or damaged. It holds
+    only what the database and object store hold: ``dms reindex`` rebuilds it."""
+
+    code = "search_index_unreadable"
+
+
 class QueryError(SearchError, InvalidInputError):
     """The user's query could not be parsed."""
 

@@ -6,7 +6,9 @@ needs the elasticsearch package installed.
 """
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 from dms.errors import ConfigError, MissingDependencyError
 from dms.settings import Settings
@@ -46,6 +48,16 @@ def _tantivy(settings: Settings) -> SearchIndex:
     if settings.search_index_path is None:
         raise ConfigError("search_index_path is not set")
     return TantivyIndex(settings.search_index_path)
+
+
+def discard_embedded_index(settings: Settings) -> Path:
+    """Delete the embedded index directory, for ``dms reindex`` to build it anew: it holds
+    nothing the database and the object store do not (an index of an older schema cannot
+    be opened, so it cannot be cleared either)."""
+    if settings.search_backend != "tantivy" or settings.search_index_path is None:
+        raise ConfigError("only the embedded (tantivy) index lives in a local directory")
+    shutil.rmtree(settings.search_index_path, ignore_errors=True)
+    return settings.search_index_path
 
 
 @register_search_index("elasticsearch")

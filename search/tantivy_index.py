@@ -21,7 +21,7 @@ from typing import Any
 import tantivy
 from tantivy import Occur, Query
 
-from dms.errors import QueryError, SearchError
+from dms.errors import QueryError, SearchError, SearchIndexUnreadable
 from search.analysis import han_bigrams, han_ngrams, prepared_snippet, spaced_tokens
 from search.base import (
     FACET_FIELDS,
@@ -63,7 +63,7 @@ def _stored_bytes(doc: tantivy.Document, field: str) -> bytes:
     raw = doc.get_first(field)
     if not isinstance(raw, bytes):
         raise SearchError(f"index document without {field!r}: an index of other code",
-                          hint="delete the directory and reindex")
+                          hint="`dms reindex` rebuilds it from the database")
     return raw
 
 
@@ -97,9 +97,10 @@ class TantivyIndex:
         try:
             self._index = tantivy.Index(self._schema, path=str(self.path), reuse=True)
         except ValueError as e:
-            raise SearchError(f"cannot open search index at {self.path}: {e}",
-                              hint="an index of an older schema: delete the directory "
-                                   "and reindex") from e
+            raise SearchIndexUnreadable(
+                f"cannot open the search index at {self.path} (written by another version "
+                f"of dms, or damaged): {e}",
+                hint="`dms reindex` rebuilds it from the database") from e
         self._analyzer = build_analyzer()
         self._index.register_tokenizer(ANALYZER, self._analyzer)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import tantivy
 
-from dms.errors import SearchError
+from dms.errors import SearchError, SearchIndexUnreadable
 from search.analysis import (
     SNIPPET_CHARS,
     _merge,
@@ -232,7 +232,7 @@ def test_the_folded_text_is_stored_only_where_it_differs(tmp_path: Path) -> None
     assert stored["3:1"] == (b"", None)
 
 
-def _schema_before_issue_6() -> tantivy.Schema:
+def schema_before_issue_6() -> tantivy.Schema:
     """The schema the embedded index had with one stored "source" JSON per page."""
     sb = tantivy.SchemaBuilder()
     sb.add_text_field("page_id", stored=True, tokenizer_name="raw")
@@ -252,7 +252,7 @@ def _schema_before_issue_6() -> tantivy.Schema:
 
 
 def test_an_index_with_the_source_json_asks_for_a_reindex(tmp_path: Path) -> None:
-    old = tantivy.Index(_schema_before_issue_6(), path=str(tmp_path))
+    old = tantivy.Index(schema_before_issue_6(), path=str(tmp_path))
     old.register_tokenizer("dms_text", build_analyzer())
     writer = old.writer(heap_size=15_000_000, num_threads=1)
     doc = tantivy.Document()
@@ -262,6 +262,6 @@ def test_an_index_with_the_source_json_asks_for_a_reindex(tmp_path: Path) -> Non
     writer.add_document(doc)
     writer.commit()
     writer.wait_merging_threads()
-    with pytest.raises(SearchError) as err:
+    with pytest.raises(SearchIndexUnreadable) as err:
         TantivyIndex(tmp_path)
-    assert "delete the directory and reindex" in (err.value.hint or "")
+    assert "dms reindex" in (err.value.hint or "")

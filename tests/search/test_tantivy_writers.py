@@ -90,4 +90,4 @@ def test_an_index_of_an_older_schema_asks_for_a_reindex(tmp_path: Path) -> None:
     tantivy.Index(sb.build(), path=str(tmp_path))
     with pytest.raises(SearchError) as err:
         TantivyIndex(tmp_path)
-    assert "delete the directory and reindex" in (err.value.hint or "")
+    assert "dms reindex" in (err.value.hint or "")

@@ -5,11 +5,14 @@ import json
 import shutil
 from typing import Any
 
+import tantivy
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from dms.cli import cli
 from dms.db.models import AuditEvent, Document, Page
+from dms.errors import SearchIndexUnreadable
+from tests.search.test_tantivy_hit_record import schema_before_issue_6
 from tests.search_service.conftest import Archive, env_for
 
 QUERIES = ["合同", "用电地址", "电费", "ZJGDHT2024000123", "3301000001", "杭州 -滨江区",
@@ -55,6 +58,25 @@ def test_reindex_after_deleting_the_index_restores_identical_results(archive: Ar
     assert "indexed 5 pages" in out.stdout
     after = {q: search_json(archive, q) for q in QUERIES}
     assert after == before
+
+
+def test_reindex_replaces_an_index_of_an_older_schema(archive: Archive) -> None:
+    # After an upgrade that changed the index schema the old index cannot even be opened;
+    # `dms reindex` deletes it (it holds nothing the database does not) and builds anew.
+    before = {q: search_json(archive, q) for q in QUERIES}
+    index_dir = archive.settings.search_index_path
+    assert index_dir is not None
+    shutil.rmtree(index_dir)
+    index_dir.mkdir()
+    old = tantivy.Index(schema_before_issue_6(), path=str(index_dir))
+    old.writer(heap_size=15_000_000, num_threads=1).commit()
+    result = CliRunner().invoke(cli, ["search", "合同", "--json"],
+                                env=env_for(archive.settings))
+    assert isinstance(result.exception, SearchIndexUnreadable)  # main() prints it, exit 1
+    assert "dms reindex" in (result.exception.hint or "")
+    out = dms(archive, "reindex")
+    assert "rebuilding it from the database" in out.stderr and "indexed 5 pages" in out.stdout
+    assert {q: search_json(archive, q) for q in QUERIES} == before
 
 
 def test_reindex_resumes_after_a_document_id(archive: Archive) -> None:
