@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from enum import StrEnum
 
-from dms.domain.roles import Role, sees_all_teams
+from dms.domain.access import Action, in_scope, scope
+from dms.domain.roles import Role
 from dms.errors import InvalidInputError, LifecycleError, PermissionDeniedError
 
 
@@ -63,9 +64,8 @@ def gate_out_of(state: State) -> Gate | None:
 def may_act_on(role: Role, *, actor_team_id: int | None, item_team_id: int | None) -> bool:
     """Handlers and collectors work on their own team's items; the archive room and
     administrators on every team's."""
-    if sees_all_teams(role):
-        return True
-    return actor_team_id is not None and actor_team_id == item_team_id
+    return in_scope(scope(role, Action.ITEM_GATE), actor_team_id=actor_team_id,
+                    object_team_id=item_team_id)
 
 
 @dataclass(frozen=True)

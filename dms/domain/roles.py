@@ -20,9 +20,4 @@ ROLE_NAMES_ZH = {
     Role.ADMIN: "系统管理员",
 }
 
-# Roles that see every team's archive; the others see their own team only.
-ALL_TEAMS_ROLES = frozenset({Role.ARCHIVIST, Role.DISPUTE, Role.MANAGER, Role.ADMIN})
-
-
-def sees_all_teams(role: Role) -> bool:
-    return role in ALL_TEAMS_ROLES
+# What each role may do, and on whose objects, is the access policy: dms.domain.access.

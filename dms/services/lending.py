@@ -16,6 +16,7 @@ from dms.db.models import Customer, Team, User, Volume
 from dms.db.models_physical import Loan
 from dms.domain.lending import (OPEN_STATES, LoanAction, LoanState, as_utc, days_overdue,
                                 due_date, next_state, parse_reason)
+from dms.domain.access import Action, Scope, scope
 from dms.domain.roles import Role
 from dms.errors import ConflictError, NotFoundError
 from dms.services.physical import get_volume
@@ -125,14 +126,17 @@ def loans_of_volume(session: Session, volume_no: str) -> list[Loan]:
                                 .order_by(Loan.id.desc())))
 
 
-def loans_in_state(session: Session, states: list[str], limit: int = 500
-                   ) -> list[tuple[Loan, str, str, str]]:
-    """Loans with their volume number and customer, for the archive room's work lists."""
-    rows = session.execute(
-        select(Loan, Volume.volume_no, Customer.customer_no, Customer.name)
-        .join(Volume, Volume.id == Loan.volume_id).join(Customer, Customer.id == Volume.customer_id)
-        .where(Loan.state.in_(states)).order_by(Loan.id).limit(limit)).all()
-    return list(rows)
+def loans_in_state(session: Session, states: list[str], limit: int = 500, *,
+                   requester_id: int | None = None) -> list[tuple[Loan, str, str, str]]:
+    """Loans with their volume number and customer, for the archive room's work lists
+    (only one person's own loans when ``requester_id`` is given)."""
+    stmt = (select(Loan, Volume.volume_no, Customer.customer_no, Customer.name)
+            .join(Volume, Volume.id == Loan.volume_id)
+            .join(Customer, Customer.id == Volume.customer_id)
+            .where(Loan.state.in_(states)))
+    if requester_id is not None:
+        stmt = stmt.where(Loan.requester_id == requester_id)
+    return list(session.execute(stmt.order_by(Loan.id).limit(limit)).all())
 
 
 @dataclass(frozen=True)
@@ -170,7 +174,7 @@ def overdue_loans(session: Session, now: datetime, *, requester_id: int | None =
 
 #: Who chases every overdue original: the archive room (and admins). Everyone else is
 #: reminded of the originals they borrowed themselves.
-CHASES_ALL_LOANS = frozenset({Role.ARCHIVIST, Role.ADMIN})
+CHASES_ALL_LOANS = frozenset(r for r in Role if scope(r, Action.LOAN_READ) is Scope.ALL)
 
 
 def overdue_loans_for(session: Session, user: User, now: datetime,

@@ -25,7 +25,8 @@ from dms.domain import reminders as rules
 from dms.domain.checklist import Checklist
 from dms.domain.lifecycle import ORDER, State
 from dms.domain.reminders import Category, LimitStatus
-from dms.domain.roles import Role, sees_all_teams
+from dms.domain.access import Action, sees_all_teams
+from dms.domain.roles import Role
 from dms.services.container import Services
 from dms.services.lending import OverdueLoan, overdue_loans_for
 from dms.services.lifecycle import as_utc
@@ -49,7 +50,7 @@ class Scope:
     @staticmethod
     def of(user: User) -> Scope:
         role = Role(user.role)
-        if sees_all_teams(role):
+        if sees_all_teams(role, Action.HOME):
             return Scope(everyone=True)
         if role == Role.HANDLER:
             return Scope(handler_id=user.id, team_id=user.team_id)

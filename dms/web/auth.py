@@ -5,47 +5,21 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import (Blueprint, abort, current_app, g, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 
-from dms.db.models import User
-from dms.domain.roles import Role, sees_all_teams
-from dms.services.container import Services
+from dms.domain.access import Action
 from dms.services.users import authenticate
+from dms.web.access import allowed_teams, current_user, requires, services
+
+__all__ = ["allowed_teams", "current_user", "login_required", "requires", "services"]
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def services() -> Services:
-    svc: Services = current_app.extensions["dms"]
-    return svc
-
-
-def current_user() -> User | None:
-    if "user" not in g:
-        uid = session.get("uid")
-        g.user = None
-        if uid is not None:
-            with services().sessions() as s:
-                user = s.get(User, uid)
-                if user is not None and user.active:
-                    _ = user.team  # load before the session closes
-                    g.user = user
-    return g.user  # type: ignore[no-any-return]
-
-
-def allowed_teams() -> list[str] | None:
-    """The teams whose archive the user may see; None means all."""
-    user = current_user()
-    if user is None:
-        return []
-    if sees_all_teams(Role(user.role)):
-        return None
-    return [user.team.code] if user.team else []
-
-
 def login_required(fn: F) -> F:
+    """Sign-in only; views declare their action with ``requires`` instead (kept for callers
+    outside the web package)."""
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if current_user() is None:
@@ -58,6 +32,7 @@ def login_required(fn: F) -> F:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@requires(Action.PUBLIC)
 def login() -> Any:
     error = None
     if request.method == "POST":
@@ -75,12 +50,14 @@ def login() -> Any:
 
 
 @bp.route("/logout", methods=["POST", "GET"])
+@requires(Action.PUBLIC)
 def logout() -> Any:
     session.clear()
     return redirect(url_for("auth.login"))
 
 
 @bp.route("/lang/<code>")
+@requires(Action.PUBLIC)
 def set_lang(code: str) -> Any:
     if code in ("zh_CN", "en"):
         session["lang"] = code

@@ -9,40 +9,32 @@ from flask import (Blueprint, Response, abort, current_app, redirect, render_tem
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from dms.db.models import Business, Customer, Document, Page, Team
-from dms.domain.roles import Role
-from dms.services import ocr_flow
+from dms.db.models import Business, Customer, Document, Page
+from dms.domain.access import Action
+from dms.services import access, ocr_flow
 from dms.storage import page_image_mime
-from dms.web.auth import allowed_teams, current_user, login_required, services
+from dms.web.access import current_user, principal, requires, services
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
-# Who may throw away a document's OCR results and read it again.
-REPROCESS_ROLES = frozenset({Role.ARCHIVIST, Role.ADMIN})
-
 
 def _may_reprocess() -> bool:
-    user = current_user()
-    return user is not None and Role(user.role) in REPROCESS_ROLES
+    return current_user() is not None and access.scope_of(
+        principal(), Action.DOCUMENT_REPROCESS) is not access.Scope.NONE
 
 
-def _load(s: Session, doc_id: int) -> Document:
+def _load(s: Session, doc_id: int, action: Action = Action.DOCUMENT_READ) -> Document:
     doc = s.scalar(select(Document).where(Document.id == doc_id).options(
         selectinload(Document.pages), selectinload(Document.customer),
         selectinload(Document.business)))
     if doc is None:
         abort(404, f"document {doc_id} not found")
-    teams = allowed_teams()
-    if teams is not None:
-        team_id = (doc.business.team_id if doc.business else None) or doc.customer.team_id
-        team = s.get(Team, team_id) if team_id else None
-        if team is None or team.code not in teams:
-            abort(403)
+    access.check_document(principal(), action, doc)
     return doc
 
 
 @bp.route("/<int:doc_id>")
-@login_required
+@requires(Action.DOCUMENT_READ)
 def show(doc_id: int) -> Any:
     page_no = max(1, request.args.get("page", 1, type=int))
     with services().sessions() as s:
@@ -56,14 +48,13 @@ def show(doc_id: int) -> Any:
 
 
 @bp.route("/<int:doc_id>/reprocess", methods=["POST"])
-@login_required
+@requires(Action.DOCUMENT_REPROCESS)
 def reprocess(doc_id: int) -> Any:
     """Read the document again (after a tesseract or settings upgrade, or a failure)."""
     user = current_user()
-    if user is None or not _may_reprocess():
-        abort(403)
+    assert user is not None  # behind requires
     with services().sessions() as s:
-        _load(s, doc_id)
+        _load(s, doc_id, Action.DOCUMENT_REPROCESS)
     ocr_flow.reprocess(services(), current_app.extensions["dms_dispatcher"], [doc_id],
                        actor=user.username)
     return redirect(url_for("documents.show", doc_id=doc_id))
@@ -87,7 +78,7 @@ def _stream(key: str, mimetype: str, filename: str | None = None) -> Response:
 
 
 @bp.route("/<int:doc_id>/original")
-@login_required
+@requires(Action.DOCUMENT_READ)
 def original(doc_id: int) -> Response:
     with services().sessions() as s:
         doc = _load(s, doc_id)
@@ -95,7 +86,7 @@ def original(doc_id: int) -> Response:
 
 
 @bp.route("/<int:doc_id>/searchable.pdf")
-@login_required
+@requires(Action.DOCUMENT_READ)
 def searchable(doc_id: int) -> Response:
     with services().sessions() as s:
         doc = _load(s, doc_id)
@@ -105,7 +96,7 @@ def searchable(doc_id: int) -> Response:
 
 
 @bp.route("/<int:doc_id>/pages/<int:page_no>.png")
-@login_required
+@requires(Action.DOCUMENT_READ)
 def page_image(doc_id: int, page_no: int) -> Response:
     with services().sessions() as s:
         _load(s, doc_id)
@@ -116,7 +107,7 @@ def page_image(doc_id: int, page_no: int) -> Response:
 
 
 @bp.route("/<int:doc_id>/pages/<int:page_no>/words.json")
-@login_required
+@requires(Action.DOCUMENT_READ)
 def page_words(doc_id: int, page_no: int) -> Any:
     with services().sessions() as s:
         _load(s, doc_id)

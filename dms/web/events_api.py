@@ -16,8 +16,10 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from dms.errors import DmsError, InvalidInputError
+from dms.domain.access import Action
 from dms.services.container import Services
 from dms.services.events import SystemAuthError, authenticate_system, receive_event
+from dms.web.access import requires
 
 events_api = Blueprint("events_api", __name__, url_prefix="/api/v1/events")
 
@@ -42,6 +44,7 @@ def _http_error(exc: HTTPException) -> tuple[Response, int]:
 
 
 @events_api.post("")
+@requires(Action.EVENT_POST)
 def post_event() -> tuple[Response, int]:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     system = authenticate_system(_services(), token.strip() if scheme.lower() == "bearer" else "")

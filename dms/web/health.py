@@ -6,12 +6,14 @@ from typing import Any
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 
-from dms.web.auth import services
+from dms.domain.access import Action
+from dms.web.access import requires, services
 
 bp = Blueprint("health", __name__)
 
 
 @bp.route("/healthz")
+@requires(Action.PUBLIC)
 def healthz() -> Any:
     svc = services()
     checks: dict[str, str] = {}

@@ -8,23 +8,25 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from dms.db.models import Business, Customer, Document, Page, Team
+from dms.domain.access import Action
 from dms.domain.lifecycle import State
+from dms.services import access
 from dms.services.gap_report import STATUS_NAMES_ZH, customer_report
-from dms.web.auth import allowed_teams, login_required, services
+from dms.web.access import allowed_teams, principal, requires, services
 
 bp = Blueprint("home", __name__)
 PAGE_SIZE = 50
 
 
-def _team_filter(stmt: Any, team_col: Any) -> Any:
-    teams = allowed_teams()
+def _team_filter(stmt: Any, team_col: Any, action: Action = Action.CUSTOMER_READ) -> Any:
+    teams = allowed_teams(action)
     if teams is None:
         return stmt
     return stmt.join(Team, Team.id == team_col).where(Team.code.in_(teams))
 
 
 @bp.route("/")
-@login_required
+@requires(Action.HOME)
 def index() -> Any:
     with services().sessions() as s:
         state_counts = dict(s.execute(
@@ -34,14 +36,15 @@ def index() -> Any:
             "customers": s.scalar(_team_filter(select(func.count(Customer.id)),
                                                Customer.team_id)),
             "documents": s.scalar(_team_filter(select(func.count(Document.id))
-                                               .join(Customer), Customer.team_id)),
+                                               .join(Customer), Customer.team_id,
+                                               Action.DOCUMENT_READ)),
             "pages": s.scalar(select(func.count(Page.id))),
             "queue": s.scalar(select(func.count(Document.id))
                               .where(Document.ocr_status.in_(("queued", "ocr")))),
         }
         recent = s.scalars(_team_filter(
             select(Document).join(Customer).options(selectinload(Document.customer)),
-            Customer.team_id).order_by(Document.id.desc()).limit(10)).all()
+            Customer.team_id, Action.DOCUMENT_READ).order_by(Document.id.desc()).limit(10)).all()
     from dms.web.inbox import inbox_of_current_user, template_names
 
     # The inbox (six reminder categories) is what a person sees first on logging in.
@@ -51,7 +54,7 @@ def index() -> Any:
 
 
 @bp.route("/customers")
-@login_required
+@requires(Action.CUSTOMER_READ)
 def customers() -> Any:
     page = max(1, request.args.get("page", 1, type=int))
     q = request.args.get("q", "").strip()
@@ -69,7 +72,7 @@ def customers() -> Any:
 
 
 @bp.route("/customers/<customer_no>")
-@login_required
+@requires(Action.CUSTOMER_READ)
 def customer(customer_no: str) -> Any:
     with services().sessions() as s:
         c = s.scalar(select(Customer).where(Customer.customer_no == customer_no).options(
@@ -77,11 +80,7 @@ def customer(customer_no: str) -> Any:
             selectinload(Customer.documents)))
         if c is None:
             abort(404, f"customer {customer_no} not found")
-        teams = allowed_teams()
-        if teams is not None:
-            team = s.get(Team, c.team_id) if c.team_id else None
-            if team is None or team.code not in teams:
-                abort(403)
+        access.check_customer(principal(), Action.CUSTOMER_READ, c)
         # One definition of a gap: the gap report's (completed steps, agent, confirmation).
         svc = services()
         gaps = {bg.business_no: bg for bg in customer_report(

@@ -25,7 +25,9 @@ from dms.db.models import IngestBatch
 from dms.db.session import session_scope
 from dms.errors import (ConflictError, DmsError, InvalidInputError, NotFoundError,
                         PermissionDeniedError)
+from dms.domain.access import Action
 from dms.services.container import Services
+from dms.web.access import requires
 from ingest.batch import FileOutcome, IngestRun, create_batch, finish_batch
 from ingest.layout import Item, normalise_rel_path
 from ingest.report import build_report
@@ -86,6 +88,7 @@ def _batch(session: Any, batch_id: int) -> IngestBatch:
 
 
 @ingest_api.post("/batches")
+@requires(Action.BATCH_UPLOAD)
 def create() -> tuple[Response, int]:
     data = request.get_json(silent=True) or {}
     station = str(data.get("station") or request.headers.get("X-Station-Id") or "station")
@@ -94,6 +97,7 @@ def create() -> tuple[Response, int]:
 
 
 @ingest_api.post("/batches/<int:batch_id>/files")
+@requires(Action.BATCH_UPLOAD)
 def upload(batch_id: int) -> Response:
     svc = _services()
     with svc.sessions() as s:
@@ -144,6 +148,7 @@ def upload(batch_id: int) -> Response:
 
 
 @ingest_api.post("/batches/<int:batch_id>/close")
+@requires(Action.BATCH_UPLOAD)
 def close(batch_id: int) -> Response:
     svc = _services()
     with svc.sessions() as s:
@@ -158,6 +163,7 @@ def close(batch_id: int) -> Response:
 
 
 @ingest_api.get("/batches/<int:batch_id>")
+@requires(Action.BATCH_READ)
 def status(batch_id: int) -> Response:
     svc = _services()
     with session_scope(svc.sessions) as s:

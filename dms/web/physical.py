@@ -17,14 +17,14 @@ from sqlalchemy.orm import Session
 
 from dms.db.models import Box, Room, ShelvingUnit, Slot, Volume, utcnow
 from dms.db.session import session_scope
-from dms.domain.lending import LENDING_ROLES
-from dms.domain.locations import parse_sides
+from dms.domain.access import Action
+from dms.domain.locations import ScanKind, classify_scan, parse_sides
 from dms.domain.roles import Role
 from dms.errors import DmsError
-from dms.services import labels, physical, physical_query
+from dms.services import access, labels, physical, physical_query
 from dms.services.lending import loans_of_volume
 from dms.services.scanning import MODES, handle_scan
-from dms.web.auth import current_user, login_required, services
+from dms.web.access import current_user, principal, requires, services
 from dms.web.i18n import EN
 
 bp = Blueprint("physical", __name__)
@@ -52,12 +52,30 @@ def actor() -> tuple[str, Role]:
     return user.username, Role(user.role)
 
 
-def archive_room_only() -> tuple[str, Role]:
+def archive_room_only(action: Action = Action.PHYSICAL_MANAGE) -> tuple[str, Role]:
     """Shelving, boxing, labels and loan decisions are the archive room's work."""
     name, role = actor()
-    if role not in LENDING_ROLES:
+    if access.scope_of(principal(), action) is access.Scope.NONE:
         abort(403, "archivists only")
     return name, role
+
+
+def only_visible(s: Session, found: physical_query.Located) -> physical_query.Located:
+    """A shared box may hold other teams' volumes: keep only those the user may see."""
+    keep = access.visible_volume_nos(s, principal(), Action.PHYSICAL_READ,
+                                     [v.volume_no for v in found.volumes])
+    found.volumes = [v for v in found.volumes if v.volume_no in keep]
+    return found
+
+
+def check_code(s: Session, code: str, action: Action = Action.PHYSICAL_READ) -> None:
+    """Refuse a scanned box or volume outside the user's scope (slots hold no customer data
+    beyond box codes)."""
+    kind = classify_scan(code.strip().upper())
+    if kind is ScanKind.VOLUME:
+        access.check_volume(s, principal(), action, code)
+    elif kind is ScanKind.BOX:
+        access.check_box(s, principal(), action, code)
 
 
 def attempt(work: Callable[[Session], T], back: str) -> T | Any:
@@ -71,7 +89,7 @@ def attempt(work: Callable[[Session], T], back: str) -> T | Any:
 
 
 @bp.route("/physical/")
-@login_required
+@requires(Action.PHYSICAL_READ)
 def index() -> Any:
     with services().sessions() as s:
         units = s.execute(
@@ -92,7 +110,7 @@ def index() -> Any:
 
 
 @bp.route("/physical/rooms/new", methods=["GET", "POST"])
-@login_required
+@requires(Action.PHYSICAL_MANAGE)
 def room_new() -> Any:
     name, _role = archive_room_only()
     if request.method == "GET":
@@ -116,7 +134,7 @@ def room_new() -> Any:
 
 
 @bp.route("/physical/boxes", methods=["POST"])
-@login_required
+@requires(Action.PHYSICAL_MANAGE)
 def boxes_create() -> Any:
     name, _role = archive_room_only()
     count = request.form.get("count", 1, type=int)
@@ -130,10 +148,11 @@ def boxes_create() -> Any:
 
 
 @bp.route("/physical/boxes/<code>")
-@login_required
+@requires(Action.PHYSICAL_READ)
 def box_page(code: str) -> Any:
     with services().sessions() as s:
-        found = physical_query.locate(s, code, now())
+        access.check_box(s, principal(), Action.PHYSICAL_READ, code)
+        found = only_visible(s, physical_query.locate(s, code, now()))
         history = physical_query.box_history(s, code)
         try:
             hint: physical_query.SlotSuggestion | None = physical_query.suggest_slot(
@@ -144,7 +163,7 @@ def box_page(code: str) -> Any:
 
 
 @bp.route("/physical/volumes", methods=["POST"])
-@login_required
+@requires(Action.PHYSICAL_MANAGE)
 def volume_form() -> Any:
     name, _role = archive_room_only()
     f = request.form
@@ -159,9 +178,10 @@ def volume_form() -> Any:
 
 
 @bp.route("/physical/volumes/<volume_no>")
-@login_required
+@requires(Action.PHYSICAL_READ)
 def volume_page(volume_no: str) -> Any:
     with services().sessions() as s:
+        access.check_volume(s, principal(), Action.PHYSICAL_READ, volume_no)
         found = physical_query.locate(s, volume_no, now())
         history = physical_query.volume_history(s, volume_no)
         loans = loans_of_volume(s, volume_no)
@@ -170,7 +190,7 @@ def volume_page(volume_no: str) -> Any:
 
 
 @bp.route("/physical/volumes/<volume_no>/box", methods=["POST"])
-@login_required
+@requires(Action.PHYSICAL_MANAGE)
 def volume_box(volume_no: str) -> Any:
     archive_room_only()
     user = current_user()
@@ -186,7 +206,7 @@ def volume_box(volume_no: str) -> Any:
 
 
 @bp.route("/physical/labels/<kind>.pdf")
-@login_required
+@requires(Action.PHYSICAL_MANAGE)
 def label_pdf(kind: str) -> Response:
     """Labels as PDF: ?codes=BX…,BX… (or volume numbers), layout=label|a4, w=, h= in mm."""
     archive_room_only()
@@ -209,7 +229,7 @@ def label_pdf(kind: str) -> Response:
 
 
 @bp.route("/physical/scan", methods=["GET", "POST"])
-@login_required
+@requires(Action.PHYSICAL_READ)
 def scan() -> Any:
     """The scanning desk: one input, Enter submits, the answer comes back at once."""
     mode = request.values.get("mode", "shelve")
@@ -222,6 +242,7 @@ def scan() -> Any:
         user = current_user()
         assert user is not None
         with session_scope(services().sessions) as s:
+            check_code(s, request.form["code"])
             answer = handle_scan(s, request.form["code"], pending_box=pending, mode=mode,
                                  user=user, checklist=services().checklist, now=now())
         pending = answer.pending_box
@@ -229,7 +250,7 @@ def scan() -> Any:
 
 
 @bp.route("/physical/stocktake", methods=["GET", "POST"])
-@login_required
+@requires(Action.PHYSICAL_MANAGE)
 def stocktake() -> Any:
     report = None
     f = request.form

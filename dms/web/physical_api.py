@@ -10,11 +10,12 @@ from flask import jsonify, request
 from dms.db.models import User
 from dms.db.models_physical import Loan
 from dms.db.session import session_scope
+from dms.domain.access import Action
 from dms.domain.locations import SIDES, parse_sides
 from dms.errors import InvalidInputError, NotFoundError
-from dms.services import lending, physical, physical_query
-from dms.web.auth import current_user, login_required, services
-from dms.web.physical import actor, archive_room_only, bp, now
+from dms.services import access, lending, physical, physical_query
+from dms.web.access import current_user, principal, requires, services
+from dms.web.physical import actor, archive_room_only, bp, check_code, now, only_visible
 
 
 def _plain(value: Any) -> Any:
@@ -49,14 +50,15 @@ def _loan(loan: Loan) -> dict[str, Any]:
 
 
 @bp.route("/api/physical/locate/<code>")
-@login_required
+@requires(Action.PHYSICAL_READ)
 def api_locate(code: str) -> Any:
     with services().sessions() as s:
-        return jsonify(_plain(physical_query.locate(s, code, now())))
+        check_code(s, code)
+        return jsonify(_plain(only_visible(s, physical_query.locate(s, code, now()))))
 
 
 @bp.route("/api/physical/suggest")
-@login_required
+@requires(Action.PHYSICAL_MANAGE)
 def api_suggest() -> Any:
     with services().sessions() as s:
         return jsonify(_plain(physical_query.suggest_slot(
@@ -65,7 +67,7 @@ def api_suggest() -> Any:
 
 
 @bp.route("/api/physical/rooms", methods=["POST"])
-@login_required
+@requires(Action.PHYSICAL_MANAGE)
 def api_rooms() -> Any:
     name, _role = archive_room_only()
     b = _body()
@@ -80,7 +82,7 @@ def api_rooms() -> Any:
 
 
 @bp.route("/api/physical/boxes", methods=["POST"])
-@login_required
+@requires(Action.PHYSICAL_MANAGE)
 def api_boxes() -> Any:
     name, _role = archive_room_only()
     b = _body()
@@ -92,7 +94,7 @@ def api_boxes() -> Any:
 
 
 @bp.route("/api/physical/volumes", methods=["POST"])
-@login_required
+@requires(Action.PHYSICAL_MANAGE)
 def api_volumes() -> Any:
     name, _role = archive_room_only()
     b = _body()
@@ -107,7 +109,7 @@ def api_volumes() -> Any:
 
 
 @bp.route("/api/physical/moves", methods=["POST"])
-@login_required
+@requires(Action.PHYSICAL_MANAGE)
 def api_move() -> Any:
     archive_room_only()
     b = _body()
@@ -119,14 +121,15 @@ def api_move() -> Any:
 
 
 @bp.route("/api/physical/boxes/<code>/history")
-@login_required
+@requires(Action.PHYSICAL_READ)
 def api_box_history(code: str) -> Any:
     with services().sessions() as s:
+        access.check_box(s, principal(), Action.PHYSICAL_READ, code)
         return jsonify(_plain(physical_query.box_history(s, code)))
 
 
 @bp.route("/api/physical/stocktake", methods=["POST"])
-@login_required
+@requires(Action.PHYSICAL_MANAGE)
 def api_stocktake() -> Any:
     name, _role = archive_room_only()
     b = _body()
@@ -139,12 +142,13 @@ def api_stocktake() -> Any:
 
 
 @bp.route("/api/physical/loans", methods=["POST"])
-@login_required
+@requires(Action.LOAN_REQUEST)
 def api_loan_request() -> Any:
     user = current_user()
     assert user is not None
     b = _body()
     with session_scope(services().sessions) as s:
+        access.check_volume(s, principal(), Action.LOAN_REQUEST, str(b.get("volume_no", "")))
         me = s.get(User, user.id)
         assert me is not None
         loan = lending.request_loan(s, volume_no=str(b.get("volume_no", "")), user=me,
@@ -155,11 +159,13 @@ def api_loan_request() -> Any:
 
 
 @bp.route("/api/physical/loans/<int:loan_id>/<action>", methods=["POST"])
-@login_required
+@requires(Action.LOAN_DECIDE, variants={"action": {"cancel": Action.LOAN_CANCEL}})
 def api_loan_action(loan_id: int, action: str) -> Any:
-    name, role = actor() if action == "cancel" else archive_room_only()
+    name, role = actor() if action == "cancel" else archive_room_only(Action.LOAN_DECIDE)
     b = request.get_json(silent=True) or {}
     with session_scope(services().sessions) as s:
+        access.check_loan(s, principal(), Action.LOAN_CANCEL if action == "cancel"
+                          else Action.LOAN_DECIDE, loan_id)
         if action == "approve":
             loan = lending.approve_loan(s, loan_id, actor=name, role=role, now=now(),
                                         note=str(b.get("note", "")))
@@ -179,9 +185,9 @@ def api_loan_action(loan_id: int, action: str) -> Any:
 
 
 @bp.route("/api/physical/returns", methods=["POST"])
-@login_required
+@requires(Action.LOAN_DECIDE)
 def api_return() -> Any:
-    name, role = archive_room_only()
+    name, role = archive_room_only(Action.LOAN_DECIDE)
     with session_scope(services().sessions) as s:
         loan = lending.return_volume(s, str(_body().get("volume_no", "")), actor=name,
                                      role=role, now=now())
@@ -190,7 +196,8 @@ def api_return() -> Any:
 
 
 @bp.route("/api/physical/loans/overdue")
-@login_required
+@requires(Action.LOAN_READ)
 def api_overdue() -> Any:
+    mine = access.loan_requester_filter(principal())
     with services().sessions() as s:
-        return jsonify(_plain(lending.overdue_loans(s, now())))
+        return jsonify(_plain(lending.overdue_loans(s, now(), requester_id=mine)))

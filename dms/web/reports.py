@@ -9,13 +9,14 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 
+from dms.domain.access import Action
 from dms.domain.lifecycle import GATE_NAMES_ZH
 from dms.services.gap_report import (COLUMNS, STATUS_NAMES_ZH, GapFilter, gap_csv_chunks,
                                      gap_rows)
 from dms.services.report_formats import HEADINGS_ZH, write_pdf, write_xlsx
 from dms.services.statistics import (GROUPS, completeness, overdue_by_team, return_rates,
                                      timeliness)
-from dms.web.auth import allowed_teams, login_required, services
+from dms.web.access import allowed_teams, requires, services
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 SCREEN_ROWS = 500  # the page shows this many gap rows; downloads have them all
@@ -24,7 +25,7 @@ CHART_WIDTH = 360
 
 def _teams() -> tuple[str, ...] | None:
     """The teams shown: the one asked for (if the user may see it) within the user's."""
-    mine = allowed_teams()
+    mine = allowed_teams(Action.REPORT_READ)
     asked = request.args.get("team", "").strip() or None
     if asked is not None:
         if mine is not None and asked not in mine:
@@ -47,7 +48,7 @@ def bars(rows: list[Any]) -> list[dict[str, Any]]:
 
 
 @bp.route("/")
-@login_required
+@requires(Action.REPORT_READ)
 def overview() -> Any:
     svc = services()
     now = datetime.now(UTC)
@@ -69,7 +70,7 @@ def overview() -> Any:
 
 
 @bp.route("/gaps")
-@login_required
+@requires(Action.REPORT_READ)
 def gaps() -> Any:
     svc = services()
     f = _filter()

@@ -10,20 +10,19 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from sqlalchemy.orm import Session, selectinload
 
 from dms.classify.registry import ModelStatus, load_active
-from dms.db.models import Document, Team
+from dms.db.models import Document
 from dms.db.session import after_commit, session_scope
+from dms.domain.access import Action
 from dms.domain.facts import FIELD_NAMES_ZH, FIELDS
-from dms.domain.roles import Role
 from dms.errors import DmsError
+from dms.services import access
 from dms.services import classification as cls
 from dms.services.container import Services
-from dms.web.auth import allowed_teams, current_user, login_required, services
+from dms.web.access import allowed_teams, current_user, principal, requires, services
 from dms.web.i18n import EN
 
 bp = Blueprint("review", __name__)
 PAGE_SIZE = 50
-# who may decide a document's type: the people who scan, review and keep the paper
-REVIEW_ROLES = frozenset({Role.HANDLER, Role.COLLECTOR, Role.ARCHIVIST, Role.ADMIN})
 
 EN.update({
     "分类复核": "Type review", "待复核文档": "Documents to review", "建议类型": "Suggested type",
@@ -39,19 +38,12 @@ FLAG_NAMES = {cls.FLAG_MISMATCH: "与档案户号不符", cls.FLAG_CHECKSUM: "�
 
 def _actor() -> str:
     user = current_user()
-    assert user is not None  # behind login_required
-    if Role(user.role) not in REVIEW_ROLES:
-        abort(403, "type review is for handlers, collectors and archivists")
+    assert user is not None  # behind requires(Action.DOCUMENT_CLASSIFY)
     return user.username
 
 
 def _may_see(s: Session, doc: Document) -> bool:
-    teams = allowed_teams()
-    if teams is None:
-        return True
-    team_id = (doc.business.team_id if doc.business else None) or doc.customer.team_id
-    team = s.get(Team, team_id) if team_id else None
-    return team is not None and team.code in teams
+    return access.may(principal(), Action.DOCUMENT_CLASSIFY, access.document_team_id(doc))
 
 
 def _status(svc: Services) -> ModelStatus:
@@ -60,11 +52,11 @@ def _status(svc: Services) -> ModelStatus:
 
 
 @bp.route("/review")
-@login_required
+@requires(Action.DOCUMENT_CLASSIFY)
 def queue() -> Any:
     svc = services()
     page = max(1, request.args.get("page", 1, type=int))
-    teams = allowed_teams()
+    teams = allowed_teams(Action.DOCUMENT_CLASSIFY)
     with svc.sessions() as s:
         q = cls.review_query(svc.settings, teams).options(
             selectinload(Document.customer), selectinload(Document.business))
@@ -79,7 +71,7 @@ def queue() -> Any:
 
 
 @bp.route("/review/confirm", methods=["POST"])
-@login_required
+@requires(Action.DOCUMENT_CLASSIFY)
 def confirm() -> Any:
     """Confirm or correct the checked documents: each to the type chosen on its row, or
     all to ``bulk_type`` when one is chosen."""
@@ -93,9 +85,15 @@ def confirm() -> Any:
 
 
 @bp.route("/documents/<int:doc_id>/type", methods=["POST"])
-@login_required
+@requires(Action.DOCUMENT_CLASSIFY)
 def confirm_one(doc_id: int) -> Any:
     name = _actor()
+    with services().sessions() as s:
+        doc = s.get(Document, doc_id)
+        if doc is None:
+            abort(404)
+        if not _may_see(s, doc):
+            abort(403)
     _decide({doc_id: request.form.get("doc_type", "")}, name, request.form.get("reason", ""))
     return redirect(url_for("documents.show", doc_id=doc_id))
 
@@ -120,7 +118,7 @@ def _decide(decisions: dict[int, str], actor: str, reason: str) -> int:
 
 
 @bp.route("/documents/<int:doc_id>/facts", methods=["POST"])
-@login_required
+@requires(Action.DOCUMENT_CLASSIFY)
 def edit_facts(doc_id: int) -> Any:
     name = _actor()
     svc = services()

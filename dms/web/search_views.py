@@ -10,7 +10,8 @@ from flask import Blueprint, abort, jsonify, render_template, request
 from dms.db.models import Document
 from dms.errors import InvalidInputError
 from dms.services.indexing import document_team_code
-from dms.web.auth import allowed_teams, login_required, services
+from dms.domain.access import Action
+from dms.web.access import allowed_teams, requires, services
 from search import SearchQuery, SearchResult
 from search.base import FACET_FIELDS, FILTER_FIELDS
 
@@ -74,7 +75,7 @@ def _run(q: SearchQuery) -> SearchResult:
 
 
 @bp.route("/search")
-@login_required
+@requires(Action.DOCUMENT_READ)
 def page() -> Any:
     q = _query_from_request()
     searched = bool(q.text or q.filters or q.date_from or q.date_to)
@@ -86,7 +87,7 @@ def page() -> Any:
 
 
 @bp.route("/search/similar/<int:doc_id>")
-@login_required
+@requires(Action.DOCUMENT_READ)
 def similar(doc_id: int) -> Any:
     """"More like this": documents whose text resembles ``doc_id``'s, within the user's
     teams (the source document must be visible to the user as well)."""
@@ -111,7 +112,7 @@ def similar(doc_id: int) -> Any:
 
 
 @bp.route("/api/v1/search")
-@login_required
+@requires(Action.DOCUMENT_READ)
 def api() -> Any:
     q = _query_from_request()
     r = _run(q)

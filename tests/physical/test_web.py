@@ -90,9 +90,10 @@ def test_lending_pages_api_and_dispute_view(svc: Services) -> None:
     lawyer = _client(svc, "lawyer")
     assert lawyer.get("/physical/rooms/new").status_code == 403
     # Dispute view: a name leads to the customer, the contract first, and its shelf.
-    many = lawyer.get("/physical/dispute?q=张三").get_data(as_text=True)
+    many = lawyer.post("/physical/dispute", data={"q": "张三"}).get_data(as_text=True)
     assert 'id="matches"' in many and "张三丰" in many
-    one = lawyer.get("/physical/dispute?q=HT-2024-0001").get_data(as_text=True)
+    one = lawyer.post("/physical/dispute", data={"q": "HT-2024-0001"},
+                      follow_redirects=True).get_data(as_text=True)
     assert 'id="dispute-customer"' in one and "3301000001 张三" in one
     contracts = one.split('id="contracts"')[1].split("</table>")[0]
     assert "/documents/" in contracts and "R01-J01-A-01-1" in contracts
