@@ -309,6 +309,9 @@ def _register_optional() -> None:
     from dms.cli_reports import report_group
 
     cli.add_command(report_group, "report")
+    from dms.cli_tokens import tokens_group
+
+    cli.add_command(tokens_group, "tokens")
 
 
 _register_optional()

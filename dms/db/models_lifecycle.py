@@ -14,11 +14,14 @@ from dms.db.models import Base, Business, Task, utcnow
 
 
 class SystemToken(Base):
-    """A per-system bearer token of the inbound events API (only its SHA-256 is kept)."""
+    """A bearer token of one scanner station (upload API) or one upstream system (events
+    API); only its SHA-256 is kept. ``system`` is the station's or system's name."""
 
     __tablename__ = "system_tokens"
     id: Mapped[int] = mapped_column(primary_key=True)
     system: Mapped[str] = mapped_column(String(64), unique=True)
+    # station | system: what the token may do is the access policy's row for this subject
+    kind: Mapped[str] = mapped_column(String(16), default="system", server_default="system")
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

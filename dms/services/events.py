@@ -8,10 +8,7 @@ survives the rollback of the event's work.
 from __future__ import annotations
 
 import csv
-import hashlib
-import hmac
 import json
-import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,50 +17,27 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from dms.db.models_lifecycle import InboundEvent, SystemToken
+from dms.db.models_lifecycle import InboundEvent
 from dms.db.session import session_scope
 from dms.domain.lifecycle import parse_step_event
-from dms.errors import ConflictError, DmsError, InvalidInputError, PermissionDeniedError
+from dms.errors import ConflictError, DmsError, InvalidInputError
 from dms.services.container import Services
 from dms.services.lifecycle import apply_step_event, calendar_for
+from dms.services.tokens import TokenAuthError, authenticate, create_token
 
 
-class SystemAuthError(PermissionDeniedError):
-    code = "unauthorized"
-    http_status = 401
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+# The events API's tokens are the one token table's "system" kind (dms.services.tokens).
+SystemAuthError = TokenAuthError
 
 
 def create_system_token(services: Services, system: str) -> str:
     """A new token for ``system`` (replacing its old one); only the hash is stored."""
-    if not system.strip():
-        raise InvalidInputError("name the system the token is for")
-    token = secrets.token_urlsafe(32)
-    with session_scope(services.sessions) as s:
-        row = s.scalar(select(SystemToken).where(SystemToken.system == system))
-        if row is None:
-            row = SystemToken(system=system)
-            s.add(row)
-        row.token_sha256, row.active = _digest(token), True
-    return token
+    return create_token(services, "system", system)[1]
 
 
 def authenticate_system(services: Services, token: str) -> str:
-    """The name of the system a bearer token belongs to."""
-    if not token:
-        raise SystemAuthError("missing system token", hint="send 'Authorization: Bearer <token>'")
-    digest = _digest(token)
-    with session_scope(services.sessions) as s:
-        row = s.scalar(select(SystemToken).where(SystemToken.token_sha256 == digest,
-                                                 SystemToken.active.is_(True)))
-        if row is None or not hmac.compare_digest(row.token_sha256, digest):
-            raise SystemAuthError("invalid system token",
-                                  hint="create one with: dms events token SYSTEM")
-        row.last_used_at = datetime.now(UTC)
-        return row.system
+    """The name of the system a bearer token belongs to (a station's token is refused)."""
+    return authenticate(services, token, "system").name
 
 
 @dataclass(frozen=True)

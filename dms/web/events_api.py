@@ -17,6 +17,8 @@ from werkzeug.exceptions import HTTPException
 
 from dms.errors import DmsError, InvalidInputError
 from dms.domain.access import Action
+from dms.services import access
+from dms.services.access import Principal
 from dms.services.container import Services
 from dms.services.events import SystemAuthError, authenticate_system, receive_event
 from dms.web.access import requires
@@ -48,6 +50,7 @@ def _http_error(exc: HTTPException) -> tuple[Response, int]:
 def post_event() -> tuple[Response, int]:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     system = authenticate_system(_services(), token.strip() if scheme.lower() == "bearer" else "")
+    access.require(Principal(subject="system", name=system), Action.EVENT_POST)
     payload: Any = request.get_json(silent=True)
     if payload is None:
         raw = request.get_data(as_text=True)[:2000]

@@ -11,13 +11,14 @@ Uploaded parts are streamed to temp files in settings.work_dir, never held in me
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.formparser import parse_form_data
 
@@ -26,8 +27,10 @@ from dms.db.session import session_scope
 from dms.errors import (ConflictError, DmsError, InvalidInputError, NotFoundError,
                         PermissionDeniedError)
 from dms.domain.access import Action
+from dms.services import access, tokens
+from dms.services.access import Principal
 from dms.services.container import Services
-from dms.web.access import requires
+from dms.web.access import action_of, requires
 from ingest.batch import FileOutcome, IngestRun, create_batch, finish_batch
 from ingest.layout import Item, normalise_rel_path
 from ingest.report import build_report
@@ -35,6 +38,8 @@ from ingest.report import build_report
 ingest_api = Blueprint("ingest_api", __name__, url_prefix="/api/v1/ingest")
 
 UPLOAD_WORKERS = 4
+LEGACY_STATION = "station"  # who the deprecated shared DMS_STATION_TOKEN speaks for
+log = logging.getLogger(__name__)
 
 
 class StationAuthError(PermissionDeniedError):
@@ -53,16 +58,36 @@ def _services() -> Services:
 
 @ingest_api.before_request
 def _authenticate() -> None:
-    token = _services().settings.station_token
-    if not token:
-        raise ApiDisabledError("the station upload API is disabled",
-                               hint="set DMS_STATION_TOKEN to enable it")
+    """Each station has its own token (``dms tokens create --station NAME``); the shared
+    ``DMS_STATION_TOKEN`` still works, deprecated, as the station named "station"."""
+    svc = _services()
+    legacy = svc.settings.station_token
     header = request.headers.get("Authorization", "")
     scheme, _, given = header.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-            given.strip().encode("utf-8"), token.encode("utf-8")):
-        raise StationAuthError("missing or invalid station token",
-                               hint="send 'Authorization: Bearer <token>'")
+    given = given.strip() if scheme.lower() == "bearer" else ""
+    if not legacy and not tokens.any_active(svc, "station"):
+        raise ApiDisabledError("the station upload API is disabled",
+                               hint="create a station token: dms tokens create --station NAME")
+    if legacy and given and hmac.compare_digest(given.encode("utf-8"), legacy.encode("utf-8")):
+        log.warning("DMS_STATION_TOKEN is deprecated: it is one token shared by every station; "
+                    "give each station its own with 'dms tokens create --station NAME'")
+        who = Principal(subject="station", name=LEGACY_STATION)
+    else:
+        try:
+            who = tokens.authenticate(svc, given, "station")
+        except tokens.TokenAuthError as exc:
+            raise StationAuthError(exc.message, hint=exc.hint) from None
+    view = current_app.view_functions.get(request.endpoint or "")
+    action = action_of(view, request.view_args) if view else None
+    if action is None:
+        raise PermissionDeniedError("this route declares no action")
+    access.require(who, action)
+    g.station = who
+
+
+def _station() -> Principal:
+    who: Principal = g.station
+    return who
 
 
 @ingest_api.errorhandler(DmsError)
@@ -81,18 +106,25 @@ def _http_error(exc: HTTPException) -> tuple[Response, int]:
 
 
 def _batch(session: Any, batch_id: int) -> IngestBatch:
+    """An upload batch of the calling station: another station's batch is refused."""
     batch = session.get(IngestBatch, batch_id)
     if batch is None or not batch.source.startswith("upload:"):
         raise NotFoundError(f"no upload batch {batch_id}")
+    if batch.source != _source(_station()):
+        raise PermissionDeniedError(f"batch {batch_id} belongs to another station")
     return batch
+
+
+def _source(station: Principal) -> str:
+    return f"upload:{station.name[:100]}"
 
 
 @ingest_api.post("/batches")
 @requires(Action.BATCH_UPLOAD)
 def create() -> tuple[Response, int]:
-    data = request.get_json(silent=True) or {}
-    station = str(data.get("station") or request.headers.get("X-Station-Id") or "station")
-    batch_id = create_batch(_services(), f"upload:{station[:100]}", status="open")
+    # The batch is the token's station's, whatever name the body gives: that is what
+    # scopes its reports to that station.
+    batch_id = create_batch(_services(), _source(_station()), status="open")
     return jsonify({"batch_id": batch_id, "status": "open"}), 201
 
 
