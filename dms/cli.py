@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from dms import log_redaction
 from dms.errors import DmsError
 from dms.services.container import Services, build_services
 from dms.services.dispatch import Dispatcher
@@ -50,6 +51,7 @@ def configure_logging(settings: Settings) -> None:
     else:
         logging.basicConfig(level=settings.log_level,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_redaction.install()  # no ID or phone number in any log line, the access log's too
 
 
 @click.group(help="dms: the customer-archive system. Settings come from DMS_* variables "

@@ -17,6 +17,7 @@ from flask import abort, current_app, g, redirect, request, session, url_for
 
 from dms.db.models import User
 from dms.domain.access import TOKEN_ACTIONS, Action, Scope
+from dms.domain.personal_data import mask_value
 from dms.services import access as policy
 from dms.services.access import Principal
 from dms.services.container import Services
@@ -58,6 +59,17 @@ def allowed_teams(action: Action = Action.DOCUMENT_READ) -> list[str] | None:
     if user is None:
         return []
     return policy.visible_teams(Principal.of(user), action)
+
+
+def sees_personal_data() -> bool:
+    """Whether the signed-in person sees ID, phone and bank account numbers unmasked."""
+    user = current_user()
+    return user is not None and policy.sees_personal_data(Principal.of(user))
+
+
+def pii(value: Any) -> Any:
+    """``value`` as the signed-in person may see it: masked unless the policy says not."""
+    return value if sees_personal_data() else mask_value(value)
 
 
 def action_of(view: Callable[..., Any], view_args: Mapping[str, Any] | None = None) -> \

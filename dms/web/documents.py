@@ -13,9 +13,11 @@ from dms.db.models import Business, Customer, Document, Page
 from dms.domain.access import Action
 from dms.services import access, ocr_flow
 from dms.storage import page_image_mime
-from dms.web.access import current_user, principal, requires, services
+from dms.web.access import current_user, pii, principal, requires, services
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
+# ``{{ text|pii }}``: personal data masked for those the policy does not show it to.
+bp.add_app_template_filter(pii, "pii")
 
 
 def _may_reprocess() -> bool:
@@ -114,4 +116,4 @@ def page_words(doc_id: int, page_no: int) -> Any:
         page = s.scalar(select(Page).where(Page.document_id == doc_id, Page.page_no == page_no))
         if page is None or not page.words_key:
             abort(404)
-        return json.loads(services().store.get_bytes(page.words_key))
+        return pii(json.loads(services().store.get_bytes(page.words_key)))

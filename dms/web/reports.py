@@ -16,7 +16,8 @@ from dms.services.gap_report import (COLUMNS, STATUS_NAMES_ZH, GapFilter, gap_cs
 from dms.services.report_formats import HEADINGS_ZH, write_pdf, write_xlsx
 from dms.services.statistics import (GROUPS, completeness, overdue_by_team, return_rates,
                                      timeliness)
-from dms.web.access import allowed_teams, requires, services
+from dms.domain.personal_data import mask_text, mask_value
+from dms.web.access import allowed_teams, requires, sees_personal_data, services
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 SCREEN_ROWS = 500  # the page shows this many gap rows; downloads have them all
@@ -75,17 +76,20 @@ def gaps() -> Any:
     svc = services()
     f = _filter()
     fmt = request.args.get("format", "html")
+    unmasked = sees_personal_data()  # exports mask personal data like the screens
     below = svc.settings.classify_review_below
     if fmt == "csv":
         def generate() -> Any:
             with svc.sessions() as s:
-                yield from gap_csv_chunks(s, svc.checklist, below, f)
+                for chunk in gap_csv_chunks(s, svc.checklist, below, f):
+                    yield chunk if unmasked else mask_text(chunk)
         return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=gaps.csv"})
     if fmt in ("xlsx", "pdf"):
         buf = io.BytesIO()
         with svc.sessions() as s:
             rows = gap_rows(s, svc.checklist, below, f)
+            rows = rows if unmasked else (mask_value(r) for r in rows)
             if fmt == "xlsx":
                 write_xlsx(buf, COLUMNS, rows, HEADINGS_ZH, title="缺件报告")
                 mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -99,7 +103,7 @@ def gaps() -> Any:
     shown: list[dict[str, Any]] = []
     with svc.sessions() as s:
         for r in gap_rows(s, svc.checklist, below, f):
-            shown.append(r)
+            shown.append(r if unmasked else mask_value(r))
             if len(shown) > SCREEN_ROWS:
                 break
     return render_template("reports_gaps.html", rows=shown[:SCREEN_ROWS],

@@ -18,7 +18,7 @@ from dms.errors import DmsError
 from dms.services import access
 from dms.services import classification as cls
 from dms.services.container import Services
-from dms.web.access import allowed_teams, current_user, principal, requires, services
+from dms.web.access import allowed_teams, current_user, pii, principal, requires, services
 from dms.web.i18n import EN
 
 bp = Blueprint("review", __name__)
@@ -131,9 +131,11 @@ def edit_facts(doc_id: int) -> Any:
                 abort(403)
             current = {f.field: f.value for f in cls.facts_of(s, doc_id)}
             for field in FIELDS:
-                if field in request.form and request.form[field].strip() != current.get(field,
-                                                                                        ""):
-                    cls.set_fact(s, doc_id, field, request.form[field], actor=name)
+                value = request.form.get(field)
+                if value is None or value.strip() in (current.get(field, ""),
+                                                      pii(current.get(field, ""))):
+                    continue  # unchanged, or sent back as the masked form it was shown in
+                cls.set_fact(s, doc_id, field, value, actor=name)
             after_commit(s, partial(_reindex, svc, doc_id))
     except DmsError as exc:
         flash(str(exc), "error")

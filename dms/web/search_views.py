@@ -1,6 +1,7 @@
 """The search page and its JSON API; results respect the user's teams."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -11,7 +12,8 @@ from dms.db.models import Document
 from dms.errors import InvalidInputError
 from dms.services.indexing import document_team_code
 from dms.domain.access import Action
-from dms.web.access import allowed_teams, requires, services
+from dms.domain.personal_data import mask_text, mask_value
+from dms.web.access import allowed_teams, requires, sees_personal_data, services
 from search import SearchQuery, SearchResult
 from search.base import FACET_FIELDS, FILTER_FIELDS
 
@@ -71,7 +73,16 @@ def search_url(*, page: int | None = None, add: tuple[str, str] | None = None,
 def _run(q: SearchQuery) -> SearchResult:
     index = services().index
     index.refresh()
-    return index.search(q)
+    return _masked(index.search(q))
+
+
+def _masked(result: SearchResult) -> SearchResult:
+    """Snippets and fields with personal data masked unless the policy shows it."""
+    if sees_personal_data():
+        return result
+    result.hits = [replace(h, snippet=mask_text(h.snippet), fields=mask_value(h.fields))
+                   for h in result.hits]
+    return result
 
 
 @bp.route("/search")
@@ -105,7 +116,7 @@ def similar(doc_id: int) -> Any:
     # Over-fetch, then keep what the user may see.
     found = index.more_like_this(doc_id, size=MLT_SIZE * 3 if teams is not None else MLT_SIZE)
     hits = [h for h in found.hits if teams is None or h.fields.get("team") in teams][:MLT_SIZE]
-    result = SearchResult(total=len(hits), hits=hits, took_ms=found.took_ms)
+    result = _masked(SearchResult(total=len(hits), hits=hits, took_ms=found.took_ms))
     return render_template("search.html", q=SearchQuery(), result=result, active=[],
                            facet_fields=FACET_FIELDS, facet_labels=FACET_LABELS,
                            search_url=search_url, similar_to={"id": doc_id, "title": title})

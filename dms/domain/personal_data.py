@@ -1,0 +1,62 @@
+"""Personal data in text: ID card, mobile and landline phone, and bank account numbers, and
+their masked forms (3701**********3299, 138****1234, 0531-****5678, 6222***********0123).
+
+The one place these patterns live. Who sees them unmasked is the access policy's
+``pii.unmasked`` row (dms.domain.access); this module only finds and masks. It is pure, so
+the search results, pages, exports and the log filter all use the same patterns.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# 18-character resident ID: 6 region + 8 birth date + 3 sequence + check digit (or X).
+ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[\dXx])(?![0-9A-Za-z])")
+# Bank card / account numbers: 16 to 19 digits.
+BANK_ACCOUNT = re.compile(r"(?<!\d)(\d{4})(\d{8,11})(\d{4})(?!\d)")
+# Mainland mobile numbers, optionally +86 / 86 in front.
+MOBILE = re.compile(r"(?<!\d)((?:\+?86[- ]?)?1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# Landlines: an area code (0 + 2–3 digits), an optional separator, 7–8 digits.
+LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})([- ]?)(\d{3,4})(\d{4})(?!\d)")
+
+
+def _id(m: re.Match[str]) -> str:
+    return f"{m.group(1)}{'*' * 10}{m.group(2)}"
+
+
+def _bank(m: re.Match[str]) -> str:
+    return f"{m.group(1)}{'*' * len(m.group(2))}{m.group(3)}"
+
+
+def _mobile(m: re.Match[str]) -> str:
+    return f"{m.group(1)}****{m.group(3)}"
+
+
+def _landline(m: re.Match[str]) -> str:
+    return f"{m.group(1)}{m.group(2)}{'*' * len(m.group(3))}{m.group(4)}"
+
+
+def mask_text(text: str) -> str:
+    """``text`` with every ID, bank account and phone number masked (longest patterns first,
+    so an ID number is not taken for a bank account or a phone number)."""
+    if not text or not any(c.isdigit() for c in text):
+        return text
+    text = ID_NUMBER.sub(_id, text)
+    text = BANK_ACCOUNT.sub(_bank, text)
+    text = MOBILE.sub(_mobile, text)
+    return LANDLINE.sub(_landline, text)
+
+
+def mask_value(value: Any) -> Any:
+    """Masks every string inside lists, tuples and dicts (JSON-like values) alike."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {k: mask_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(mask_value(v) for v in value)
+    return value
+
+
+def contains_personal_data(text: str) -> bool:
+    return mask_text(text) != text
