@@ -1,47 +1,46 @@
 """The physical archive's pages and API through the Flask test client (real DB and app)."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from dms.db.migrate import upgrade
 from dms.db.models import Box, Slot
 from dms.db.session import session_scope
-from dms.services.container import Services, build_services
+from dms.services.container import Services
 from dms.services.users import create_user, ensure_team
-from dms.settings import Settings
-from dms.web.app import create_app
-from tests.ingest.conftest import RecordingDispatcher
 from tests.physical.conftest import PASSWORD, seed_customer
 
+AsUser = Callable[[str], FlaskClient]  # a client signed in as that user
 
 @pytest.fixture
-def svc(settings: Settings) -> Iterator[Services]:
-    upgrade(settings.database_url)
-    services = build_services(settings)
-    with session_scope(services.sessions) as s:
+def svc(web_services: Services) -> Services:
+    """The shared migrated archive (tests/conftest.py) with two customers with paper."""
+    with session_scope(web_services.sessions) as s:
         create_user(s, "archivist", PASSWORD, "archivist", display_name="王档案")
         create_user(s, "lawyer", PASSWORD, "dispute", display_name="赵律师", team_code="FW")
         ensure_team(s, "FW").name = "法律事务部"
         seed_customer(s, "3301000001", "张三", contract_no="HT-2024-0001")
         seed_customer(s, "3301000002", "张三丰")
-    yield services
-    services.close()
+    return web_services
 
 
-def _client(svc: Services, username: str) -> FlaskClient:
-    app = create_app(svc.settings, dispatcher=RecordingDispatcher(), services=svc)
-    client = app.test_client()
-    res = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert res.status_code == 302
-    return client
+@pytest.fixture
+def as_user(app: Flask) -> AsUser:
+    def login(username: str) -> FlaskClient:
+        client = app.test_client()
+        res = client.post("/login", data={"username": username, "password": PASSWORD})
+        assert res.status_code == 302
+        return client
+
+    return login
 
 
-def test_room_form_box_volume_scan_and_labels(svc: Services) -> None:
-    c = _client(svc, "archivist")
+def test_room_form_box_volume_scan_and_labels(svc: Services, as_user: AsUser) -> None:
+    c = as_user("archivist")
     res = c.post("/physical/rooms/new", data={
         "number": "1", "name": "一号档案室", "first_unit": "3", "unit_count": "1",
         "sections": "10", "levels": "6", "sides": "AB", "boxes_per_slot": "10"})
@@ -78,8 +77,8 @@ def test_room_form_box_volume_scan_and_labels(svc: Services) -> None:
     assert "scan-answer bad" in bad and 'value="BX00000002"' in bad  # the box stays pending
 
 
-def test_lending_pages_api_and_dispute_view(svc: Services) -> None:
-    arch = _client(svc, "archivist")
+def test_lending_pages_api_and_dispute_view(svc: Services, as_user: AsUser) -> None:
+    arch = as_user("archivist")
     arch.post("/api/physical/rooms", json={"number": 1, "sections": 2, "levels": 2})
     assert arch.post("/api/physical/boxes", json={"count": 1}).status_code == 201
     res = arch.post("/api/physical/volumes", json={"customer_no": "3301000001",
@@ -87,7 +86,7 @@ def test_lending_pages_api_and_dispute_view(svc: Services) -> None:
     assert res.get_json() == {"volume_no": "JZ3301000001-01"}
     assert arch.post("/api/physical/moves", json={"box": "BX00000001",
                                                   "slot": "R01-J01-A-01-1"}).status_code == 200
-    lawyer = _client(svc, "lawyer")
+    lawyer = as_user("lawyer")
     assert lawyer.get("/physical/rooms/new").status_code == 403
     # Dispute view: a name leads to the customer, the contract first, and its shelf.
     many = lawyer.post("/physical/dispute", data={"q": "张三"}).get_data(as_text=True)
