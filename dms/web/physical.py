@@ -211,6 +211,8 @@ def label_pdf(kind: str) -> Response:
     """Labels as PDF: ?codes=BX…,BX… (or volume numbers), layout=label|a4, w=, h= in mm."""
     archive_room_only()
     codes = [c for c in request.args.get("codes", "").replace(" ", ",").split(",") if c]
+    if not codes:
+        abort(400, "codes: give the box or volume codes to print, e.g. ?codes=BX00000001")
     layout: labels.Layout = "a4" if request.args.get("layout") == "a4" else "label"
     settings = services().settings
     size = labels.LabelSize(request.args.get("w", settings.label_width_mm, type=float),
