@@ -13,7 +13,7 @@ from typing import Any
 from celery import Celery, Task, current_app, shared_task
 
 from dms.errors import OcrError
-from dms.services import ocr_flow
+from dms.services import indexing, ocr_flow
 from ocr_worker.celery_app import services_for
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,9 @@ class CeleryDispatcher:
 
     def finalize_document(self, document_id: int) -> None:
         self.app.send_task("dms.finalize_document", args=[document_id])
+
+    def reindex_documents(self, document_ids: list[int]) -> None:
+        self.app.send_task("dms.reindex_documents", args=[list(document_ids)])
 
 
 def _ctx(task: Task) -> tuple[Any, CeleryDispatcher]:
@@ -75,11 +78,25 @@ def finalize_document(self: Task, document_id: int) -> None:
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
 
 
+@shared_task(bind=True, name="dms.reindex_documents", acks_late=True, max_retries=None)
+def reindex_documents(self: Task, document_ids: list[int]) -> None:
+    """Index updates that failed after their commit (the index locked, down or full):
+    retried with backoff, without limit, until the index takes them; each retry rebuilds
+    the entries from the rows as they are then, so a late retry never writes stale data."""
+    services, _ = _ctx(self)
+    failed = indexing.reindex_documents(services, document_ids)
+    if failed:
+        log.warning("index still unavailable for documents %s (attempt %s)", failed,
+                    self.request.retries + 1)
+        raise self.retry(args=[failed], countdown=_backoff(
+            self.request.retries, services.settings.index_retry_max_s))
+
+
 @shared_task(bind=True, name="dms.requeue_stalled", acks_late=True)
 def requeue_stalled(self: Task) -> int:
     services, dispatcher = _ctx(self)
     return ocr_flow.requeue_stalled(services, dispatcher)
 
 
-def _backoff(retries: int) -> int:
-    return int(min(300, 5 * 2 ** retries))
+def _backoff(retries: int, longest: int = 300) -> int:
+    return int(min(longest, 5 * 2 ** retries))
