@@ -12,7 +12,7 @@ from typing import Any
 
 from celery import Celery, Task, current_app, shared_task
 
-from dms.errors import OcrError
+from dms.errors import OcrError, StorageError
 from dms.services import indexing, ocr_flow
 from ocr_worker.celery_app import services_for
 
@@ -43,6 +43,19 @@ def _ctx(task: Task) -> tuple[Any, CeleryDispatcher]:
     return services_for(app), CeleryDispatcher(app)
 
 
+# An object store that is down or full (S3 stopped, disk full) is not the document's
+# fault: its own, longer retry budget (5 s doubling to 5 min: about 35 min), after which
+# the beat's requeue of stalled work takes over. Nothing is marked failed for it.
+STORAGE_RETRIES = 12
+
+
+def _retry_storage(task: Task, exc: StorageError, what: str) -> Exception:
+    log.warning("%s: object store unavailable: %s (attempt %s)", what, exc,
+                task.request.retries + 1)
+    return task.retry(exc=exc, countdown=_backoff(task.request.retries),
+                      max_retries=STORAGE_RETRIES)
+
+
 @shared_task(bind=True, name="dms.ocr_document", acks_late=True)
 def ocr_document(self: Task, document_id: int) -> None:
     services, dispatcher = _ctx(self)
@@ -50,6 +63,8 @@ def ocr_document(self: Task, document_id: int) -> None:
     try:
         ocr_flow.prepare_document(services, document_id, dispatcher,
                                   final_attempt=self.request.retries >= max_retries)
+    except StorageError as exc:
+        raise _retry_storage(self, exc, f"document {document_id}") from exc
     except OcrError as exc:
         log.warning("document %s: %s (attempt %s)", document_id, exc, self.request.retries + 1)
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries),
@@ -63,6 +78,8 @@ def ocr_page(self: Task, page_id: int) -> None:
     try:
         ocr_flow.ocr_page(services, page_id, dispatcher,
                           final_attempt=self.request.retries >= max_retries)
+    except StorageError as exc:
+        raise _retry_storage(self, exc, f"page {page_id}") from exc
     except OcrError as exc:
         log.warning("page %s: %s (attempt %s)", page_id, exc, self.request.retries + 1)
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries),
@@ -74,6 +91,8 @@ def finalize_document(self: Task, document_id: int) -> None:
     services, _ = _ctx(self)
     try:
         ocr_flow.finalize_document(services, document_id)
+    except StorageError as exc:
+        raise _retry_storage(self, exc, f"finishing document {document_id}") from exc
     except OcrError as exc:
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
 
