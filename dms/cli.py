@@ -28,6 +28,9 @@ class CliContext:
     def services(self) -> Services:
         if self._services is None:
             self._services = build_services(self.settings)
+            # Index updates that fail after commit are retried by the queue (issue 17);
+            # the Celery app is made only if one is needed.
+            self._services.index_retry = lambda ids: self._retry_index(ids)
         return self._services
 
     @property
@@ -38,6 +41,12 @@ class CliContext:
 
             self._dispatcher = CeleryDispatcher(make_celery(self.settings))
         return self._dispatcher
+
+
+    def _retry_index(self, document_ids: list[int]) -> None:
+        send = getattr(self.dispatcher, "reindex_documents", None)
+        if send is not None:
+            send(document_ids)
 
 
 pass_ctx = click.make_pass_decorator(CliContext)

@@ -115,3 +115,12 @@ class BadDocumentError(OcrError, InvalidInputError):
 
     code = "bad_document"
     retryable = False
+
+
+class DatabaseUnavailableError(DmsError):
+    """The database cannot be reached (restarting, failing over, the network down). Nothing
+    of the request was committed; the same request can be sent again."""
+
+    code = "database_unavailable"
+    http_status = 503
+    exit_code = 69  # EX_UNAVAILABLE

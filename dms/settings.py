@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     search_index_path: Path | None = None  # default data_dir/index
     es_url: str = ""
     es_index: str = "dms-pages"
+    search_lock_timeout_s: float = 30.0  # wait for another process's index writer
+    index_retry_max_s: int = 300  # longest pause between retries of a failed index update
 
     # --- queue ---------------------------------------------------------------
     broker_url: str = Field("", description="Celery broker; default SQLite file in data_dir.")

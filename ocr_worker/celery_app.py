@@ -118,5 +118,8 @@ def services_for(app: Celery) -> Services:
     """One Services per process: engines and index handles must not cross a fork."""
     pid = os.getpid()
     if pid not in _services:
-        _services[pid] = build_services(app.dms_settings)  # type: ignore[attr-defined]
+        services = build_services(app.dms_settings)  # type: ignore[attr-defined]
+        # Index updates that fail after commit are retried through the queue (issue 17).
+        services.index_retry = lambda ids: app.send_task("dms.reindex_documents", args=[ids])
+        _services[pid] = services
     return _services[pid]

@@ -24,7 +24,7 @@ from pathlib import Path
 import pikepdf
 from PIL import Image, ImageSequence
 
-from dms.errors import BadDocumentError, ExternalToolError, ExternalToolTimeout
+from dms.errors import BadDocumentError, ExternalToolError, ExternalToolTimeout, OcrError
 from ocr_worker.tools import run_tool, tool_env
 
 _MIN_SANE_DPI = 50  # below this an image's DPI tag is junk (JFIF often says 1x1 or 72)
@@ -189,6 +189,25 @@ def image_dpi(im: Image.Image, default: int) -> int:
 
 
 def _rasterise_image(
+    src: Path, out_dir: Path, dpi: int, max_pages: int, max_pixels: int
+) -> list[Path]:
+    try:
+        return _decode_image(src, out_dir, dpi, max_pages, max_pixels)
+    except OcrError:
+        raise
+    except OSError as exc:
+        if exc.errno is not None:  # the machine's I/O (a full work disk), not the file
+            raise OcrError(f"cannot write the page images of {src.name}: {exc}") from exc
+        raise BadDocumentError(f"corrupt image {src.name}: {exc}") from exc
+    except Exception as exc:
+        # PIL answers some damaged files with KeyError, TypeError, struct.error… (found by
+        # tests/fuzz: a truncated multi-page TIFF fails in n_frames with "Missing
+        # dimensions"); every one of them is the file's fault, never worth a retry.
+        raise BadDocumentError(
+            f"corrupt image {src.name}: {type(exc).__name__}: {exc}") from exc
+
+
+def _decode_image(
     src: Path, out_dir: Path, dpi: int, max_pages: int, max_pixels: int
 ) -> list[Path]:
     try:

@@ -47,7 +47,8 @@ def _tantivy(settings: Settings) -> SearchIndex:
                                      hint="pip install tantivy") from e
     if settings.search_index_path is None:
         raise ConfigError("search_index_path is not set")
-    return TantivyIndex(settings.search_index_path)
+    return TantivyIndex(settings.search_index_path,
+                        lock_timeout=settings.search_lock_timeout_s)
 
 
 def discard_embedded_index(settings: Settings) -> Path:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
 class Services:
     settings: Settings
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Where index updates that failed after commit go to be retried until the index is
+    # back: set by the process that also holds a queue (web app, CLI, worker) to its
+    # dispatcher's ``reindex_documents``; None in bare scripts (then `dms reindex`).
+    index_retry: Callable[[list[int]], None] | None = field(default=None, repr=False)
 
     @cached_property
     def engine(self) -> Engine:

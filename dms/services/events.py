@@ -106,7 +106,12 @@ class ImportReport:
 def read_events_file(path: Path) -> list[dict[str, Any]]:
     """Events from a JSON file (a list, or {"events": [...]}), JSON lines, or a CSV with a
     header row of the event fields."""
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(f"{path} is not UTF-8 text (byte {exc.start}: "
+                                f"{exc.object[exc.start:exc.start + 4]!r})",
+                                hint="导出为 UTF-8 编码 / export the file as UTF-8") from None
     if path.suffix.lower() == ".csv":
         return [dict(r) for r in csv.DictReader(text.splitlines())]
     try:

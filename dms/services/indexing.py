@@ -100,9 +100,36 @@ class _PendingReindex:
     document_ids: set[int] = field(default_factory=set)
 
     def __call__(self) -> None:
-        with session_scope(self.services.sessions) as session:
-            for document_id in sorted(self.document_ids):
-                index_document(session, self.services.index, document_id)
+        failed = reindex_documents(self.services, sorted(self.document_ids))
+        if not failed:
+            return
+        # The rows are committed; only the derived index entries are missing. Hand them to
+        # the queue, whose task retries with backoff until the index is back (issue 17):
+        # the index catches up by itself, not only by a manual `dms reindex`.
+        retry = self.services.index_retry
+        if retry is None:
+            log.error("search index unavailable; documents %s not indexed and no queue to "
+                      "retry them: run `dms reindex`", failed)
+            return
+        try:
+            retry(failed)
+        except Exception:
+            log.exception("search index unavailable and the queue refused the retry of "
+                          "documents %s: run `dms reindex`", failed)
+
+
+def reindex_documents(services: Services, document_ids: list[int]) -> list[int]:
+    """(Re)index each document from the committed rows; returns those that failed (the
+    index unavailable: locked, down, its disk full). One failure does not stop the rest."""
+    failed: list[int] = []
+    for document_id in document_ids:
+        try:
+            with session_scope(services.sessions) as session:
+                index_document(session, services.index, document_id)
+        except Exception as exc:
+            log.warning("document %s not indexed: %s", document_id, exc)
+            failed.append(document_id)
+    return failed
 
 
 def reindex_document_after_commit(session: Session, services: Services,

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from dms.db import audit
 from dms.db.models import Business, Document, Page
 from dms.db.session import after_commit, session_scope
-from dms.errors import OcrError
+from dms.errors import OcrError, StorageError
 from dms.services.container import Services
 from dms.services.classification import classify_after_ocr
 from dms.services.dispatch import Dispatcher
@@ -238,6 +238,11 @@ def ocr_page(services: Services, page_id: int, dispatcher: Dispatcher, *,
                 [w.to_dict() for w in result.words], ensure_ascii=False).encode(),
                 "application/json")
             services.store.put_file(pdf_key, result.page_pdf, "application/pdf")
+        except StorageError as exc:
+            # The store is down or full, not the page broken: never fail the page for it;
+            # it waits as 'retrying' and the task layer retries on the storage budget.
+            page_failed(services, page_id, str(exc), final=False, dispatcher=dispatcher)
+            raise
         except Exception as exc:  # any crash fails the page (with a reason), not the document
             retryable = exc.retryable if isinstance(exc, OcrError) else True
             reason = _describe(exc, s)

@@ -6,6 +6,7 @@ Everything that stores originals, page images or OCR output talks to an
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import tempfile
@@ -169,4 +170,9 @@ def copy_stream(src: BinaryIO, dst: BinaryIO) -> None:
 
 def storage_error(action: str, where: str, exc: BaseException) -> StorageError:
     """Uniform message: what failed, on which object, and the backend's reason."""
-    return StorageError(f"{action} failed for {where}: {type(exc).__name__}: {exc}")
+    hint = None
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        # Nothing was half-written (atomic_write); the operator's fix is space, not repair.
+        hint = ("对象存储所在磁盘已满：腾出空间后重新运行同一操作即可续完 / the object store's "
+                "disk is full: free space, then run the same operation again to complete it")
+    return StorageError(f"{action} failed for {where}: {type(exc).__name__}: {exc}", hint=hint)

@@ -31,6 +31,8 @@ def create_app(settings: Settings, *, dispatcher: Dispatcher | None = None,
         dispatcher = CeleryDispatcher(make_celery(settings))
     app.extensions["dms"] = svc
     app.extensions["dms_dispatcher"] = dispatcher
+    if svc.index_retry is None:  # index updates failing after commit: retried by the queue
+        svc.index_retry = getattr(dispatcher, "reindex_documents", None)
 
     from dms.web import auth, documents, health, home, search_views
     from dms.web import physical

@@ -4,9 +4,10 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from dms.errors import DmsError
+from dms.errors import DatabaseUnavailableError, DmsError
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,19 @@ def register_error_handlers(app: Flask) -> None:
             return jsonify(body), exc.http_status
         return render_template("error.html", status=exc.http_status, message=str(exc)), \
             exc.http_status
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_down(exc: Exception):  # type: ignore[no-untyped-def]
+        # A lost connection (a restart, a failover) is the server's state, not a bug: say so
+        # with 503 and Retry-After. The pool's pre-ping reconnects once it is back.
+        log.error("database unavailable: %s", exc)
+        resp, status = _dms_error(DatabaseUnavailableError(
+            "数据库暂时不可用，本次操作未保存 / the database is unavailable; nothing of this "
+            "request was saved", hint="请稍后重试 / retry in a few seconds"))
+        resp = app.make_response((resp, status))
+        resp.headers["Retry-After"] = "5"
+        return resp
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
