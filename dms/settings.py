@@ -70,9 +70,11 @@ class Settings(BaseSettings):
     # Per document type, e.g. DMS_OCR_ENGINE_BY_DOC_TYPE='{"GYDHT": "tesseract"}'. Used when a
     # document's type is known, i.e. on reprocessing after classification.
     ocr_engine_by_doc_type: dict[str, str] = Field(default_factory=dict)
-    # The engine whose confidence on a small crop decides a page's 0/90/180/270 turn,
-    # whichever engine then reads the page (measured by the same benchmark).
-    ocr_orientation_engine: str = "tesseract"
+    # How a page's 0/90/180/270 turn is decided, whichever engine then reads the page:
+    # "lines" -- the axis of the text lines PP-OCR's detector finds on a downscaled copy and
+    # a vote of its direction classifier over them; or "tesseract" / "ppocr" -- that engine's
+    # confidence on a small crop read four ways (measured by the same benchmark).
+    ocr_orientation_engine: str = "lines"
     # On a page judged Traditional, characters read in Simplified form are written in this
     # Traditional standard: "s2t" (OpenCC standard), "s2tw" (Taiwan), "s2hk" (Hong Kong),
     # or "off" to keep the engine's mix (ocr_worker/han_script.py).

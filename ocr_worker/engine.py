@@ -1,7 +1,8 @@
 """OCR engines behind one small protocol, and a registry keyed by name.
 
-Two engines are registered: ``tesseract`` (:class:`TesseractEngine`) and ``ppocr`` (PP-OCR
-on ONNX Runtime, :mod:`ocr_worker.ppocr_engine`, imported only when asked for). Which one
+Three engines are registered: ``tesseract`` (:class:`TesseractEngine`), ``ppocr`` and
+``ppocr5`` (PP-OCRv4 / PP-OCRv5 on ONNX Runtime, :mod:`ocr_worker.ppocr_engine`, imported
+only when asked for). Which one
 reads a page is decided by :func:`choose_engine`.
 """
 from __future__ import annotations
@@ -289,5 +290,12 @@ def _ppocr() -> OcrEngine:
     return PpOcrEngine()
 
 
+def _ppocr5() -> OcrEngine:
+    from ocr_worker.ppocr_engine import PpOcrEngine, load_model
+
+    return PpOcrEngine(functools.partial(load_model, "v5"), name="ppocr5")
+
+
 register_engine("tesseract", TesseractEngine)
 register_engine("ppocr", _ppocr)
+register_engine("ppocr5", _ppocr5)

@@ -1,4 +1,5 @@
-"""Orientation evidence: which way up a page is, from its ink and from OCR of a crop.
+"""Orientation evidence: which way up a page is, from its ink, from OCR of a crop, or from
+the geometry and direction of its detected text lines.
 
 Pure functions on images and recognised words; the ``detect_orientation`` step
 (:mod:`ocr_worker.steps`) reads the crops and decides with them. The thresholds were
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -105,3 +107,56 @@ def text_crop(grey: np.ndarray, dpi: int) -> np.ndarray:
     crop[solid_rows[top : top + band]] = 255
     crop[:, solid_cols[x0:x1]] = 255
     return crop
+
+
+# --- orientation from text lines (PP-OCR detector geometry + direction classifier) ---------
+
+# A detected box this many times longer than high is a line of text lying along its long
+# side; squarer boxes (single characters, seals, photos) say nothing about the axis.
+LINE_ASPECT = 2.0
+# The page is taken as sideways only when the length of the vertical lines is this many
+# times that of the horizontal ones; most pages are upright, and a form with a few
+# vertical labels must not be turned (measured on the generated scans: turned pages have
+# no horizontal line at all or one short one, 487 px of 3053).
+SIDEWAYS_RATIO = 2.0
+# Upside down only when the classifier's votes for 180 outweigh those for 0 by this ratio
+# and make at least MIN_VOTES (sum of scores): a sparse or faint page with one or two
+# uncertain lines stays as it is. Measured: on turned pages the losing side gets 0-1.5 of
+# 10-24 votes.
+FLIP_RATIO = 3.0
+MIN_VOTES = 2.0
+
+
+@dataclass(frozen=True)
+class LineEvidence:
+    """What a text detector and a 0/180 direction classifier say about a page, in the
+    page's own frame: total length of horizontal and vertical text lines (pixels of the
+    analysed copy) and the classifier's score sums for the lines read as they stand ('0')
+    or upside down ('180'). Vertical lines are turned a quarter counter-clockwise before
+    classification, so for them '0' means the page needs 270° and '180' 90°."""
+
+    horizontal: float
+    vertical: float
+    votes_0: float
+    votes_180: float
+    lines: int
+
+
+def turn_from_lines(ev: LineEvidence) -> tuple[int, str]:
+    """Clockwise turn (0/90/180/270) that makes the page upright, and why. Upright is kept
+    unless another turn wins clearly."""
+    if ev.lines == 0:
+        return 0, "no text lines"
+    sideways = ev.vertical > SIDEWAYS_RATIO * ev.horizontal
+    if max(ev.votes_0, ev.votes_180) < MIN_VOTES:
+        if sideways:
+            # The axis is clear but the direction is not: of the two sideways turns the
+            # classifier's (weak) majority is still a better guess than leaving the page
+            # on its side, which no reading survives.
+            return (90 if ev.votes_180 > ev.votes_0 else 270), "sideways, few lines"
+        return 0, "few lines"
+    if sideways:
+        return (90 if ev.votes_180 > ev.votes_0 else 270), "sideways"
+    if ev.votes_180 >= FLIP_RATIO * max(ev.votes_0, 1e-9):
+        return 180, "upside down"
+    return 0, "upright"

