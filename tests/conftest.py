@@ -12,8 +12,8 @@ from dms.testing.postgres import ThrowawayPostgres, ThrowawayRedis
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return load_settings(data_dir=tmp_path / "var", secret_key="test", station_token="tok-123456",
-                         _env_file=None)
+    return load_settings(data_dir=tmp_path / "var", secret_key="test" * 8,
+                         station_token="tok-123456", _env_file=None)
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from dms.domain.roles import Role
 from dms.services import ocr_flow
 from dms.storage import page_image_mime
 from dms.web.auth import allowed_teams, current_user, login_required, services
+from dms.web.params import page_arg
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
@@ -44,7 +45,7 @@ def _load(s: Session, doc_id: int) -> Document:
 @bp.route("/<int:doc_id>")
 @login_required
 def show(doc_id: int) -> Any:
-    page_no = max(1, request.args.get("page", 1, type=int))
+    page_no = page_arg()
     with services().sessions() as s:
         doc = _load(s, doc_id)
         page = next((p for p in doc.pages if p.page_no == page_no), None)

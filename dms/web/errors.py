@@ -20,11 +20,12 @@ def register_error_handlers(app: Flask) -> None:
     def _dms_error(exc: DmsError):  # type: ignore[no-untyped-def]
         if exc.http_status >= 500:
             log.exception("request failed: %s", exc)
-        body = {"error": {"code": exc.code, "message": exc.message, "hint": exc.hint}}
+        body = {"error": {"code": exc.code, "message": exc.message, "hint": exc.hint},
+                "field": exc.field}
         if _wants_json():
             return jsonify(body), exc.http_status
-        return render_template("error.html", status=exc.http_status, message=str(exc)), \
-            exc.http_status
+        return render_template("error.html", status=exc.http_status, message=str(exc),
+                               field=exc.field), exc.http_status
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from dms.db.models import Business, Customer, Document, Page, Team
 from dms.domain.lifecycle import State
 from dms.services.gap_report import STATUS_NAMES_ZH, customer_report
 from dms.web.auth import allowed_teams, login_required, services
+from dms.web.params import page_arg
 
 bp = Blueprint("home", __name__)
 PAGE_SIZE = 50
@@ -53,7 +54,7 @@ def index() -> Any:
 @bp.route("/customers")
 @login_required
 def customers() -> Any:
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     q = request.args.get("q", "").strip()
     with services().sessions() as s:
         stmt = _team_filter(select(Customer), Customer.team_id)

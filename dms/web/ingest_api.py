@@ -51,7 +51,7 @@ def _services() -> Services:
 
 @ingest_api.before_request
 def _authenticate() -> None:
-    token = _services().settings.station_token
+    token = _services().settings.station_token.get_secret_value()
     if not token:
         raise ApiDisabledError("the station upload API is disabled",
                                hint="set DMS_STATION_TOKEN to enable it")

@@ -26,6 +26,7 @@ from dms.services.lending import loans_of_volume
 from dms.services.scanning import MODES, handle_scan
 from dms.web.auth import current_user, login_required, services
 from dms.web.i18n import EN
+from dms.web.params import local_referrer
 
 bp = Blueprint("physical", __name__)
 T = TypeVar("T")
@@ -151,7 +152,7 @@ def volume_form() -> Any:
     vno = attempt(lambda s: physical.form_volume(
         s, actor=name, business_no=f.get("business_no") or None,
         customer_no=f.get("customer_no") or None, title=f.get("title", "")).volume_no,
-        request.referrer or url_for("physical.index"))
+        local_referrer(url_for("physical.index")))
     if isinstance(vno, str):
         flash(f"已组卷 {vno}", "ok")
         return redirect(url_for("physical.volume_page", volume_no=vno))

@@ -10,6 +10,7 @@ from dms.errors import NotFoundError
 from dms.domain.lending import LOAN_REASON_NAMES_ZH, LOAN_STATE_NAMES_ZH, LoanState
 from dms.services import dispute, lending
 from dms.web.auth import allowed_teams, current_user, login_required, services
+from dms.web.params import local_referrer
 from dms.web.physical import actor, archive_room_only, attempt, bp, now
 
 
@@ -30,7 +31,7 @@ def loans() -> Any:
 def loan_request(volume_no: str) -> Any:
     user = current_user()
     assert user is not None
-    back = request.referrer or url_for("physical.volume_page", volume_no=volume_no)
+    back = local_referrer(url_for("physical.volume_page", volume_no=volume_no))
 
     def work(s: Any) -> int:
         me = s.get(User, user.id)
@@ -49,7 +50,7 @@ def loan_request(volume_no: str) -> Any:
 @login_required
 def loan_action(loan_id: int, action: str) -> Any:
     name, role = actor() if action == "cancel" else archive_room_only()
-    back = request.referrer or url_for("physical.loans")
+    back = local_referrer(url_for("physical.loans"))
     f = request.form
 
     def work(s: Any) -> str:

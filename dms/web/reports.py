@@ -16,6 +16,7 @@ from dms.services.report_formats import HEADINGS_ZH, write_pdf, write_xlsx
 from dms.services.statistics import (GROUPS, completeness, overdue_by_team, return_rates,
                                      timeliness)
 from dms.web.auth import allowed_teams, login_required, services
+from dms.web.params import int_arg
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 SCREEN_ROWS = 500  # the page shows this many gap rows; downloads have them all
@@ -54,7 +55,7 @@ def overview() -> Any:
     group_by = request.args.get("group_by", "team")
     if group_by not in GROUPS:
         abort(400, f"group_by is one of {', '.join(GROUPS)}")
-    days = max(1, request.args.get("older_than", 7, type=int))
+    days = int_arg("older_than", 7, lo=1, hi=36_500)  # up to a hundred years
     f = _filter()
     with svc.sessions() as s:
         comp = completeness(s, svc.checklist, svc.settings.classify_review_below,

@@ -18,6 +18,7 @@ from dms.errors import DmsError
 from dms.services import classification as cls
 from dms.services.container import Services
 from dms.web.auth import allowed_teams, current_user, login_required, services
+from dms.web.params import local_target, page_arg
 from dms.web.i18n import EN
 
 bp = Blueprint("review", __name__)
@@ -63,7 +64,7 @@ def _status(svc: Services) -> ModelStatus:
 @login_required
 def queue() -> Any:
     svc = services()
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     teams = allowed_teams()
     with svc.sessions() as s:
         q = cls.review_query(svc.settings, teams).options(
@@ -89,7 +90,7 @@ def confirm() -> Any:
     decisions = {i: bulk or request.form.get(f"type_{i}", "") for i in ids}
     done = _decide(decisions, name, request.form.get("reason", ""))
     flash(f"已确认 {done} 份文档 / {done} documents confirmed", "ok")
-    return redirect(request.form.get("next") or url_for("review.queue"))
+    return redirect(local_target(request.form.get("next"), url_for("review.queue")))
 
 
 @bp.route("/documents/<int:doc_id>/type", methods=["POST"])

@@ -11,6 +11,7 @@ from dms.db.models import Document
 from dms.errors import InvalidInputError
 from dms.services.indexing import document_team_code
 from dms.web.auth import allowed_teams, login_required, services
+from dms.web.params import MAX_SEARCH_WINDOW, int_arg
 from search import SearchQuery, SearchResult
 from search.base import FACET_FIELDS, FILTER_FIELDS
 
@@ -41,12 +42,13 @@ def _query_from_request() -> SearchQuery:
     if sort not in SORTS:
         raise InvalidInputError("sort must be relevance, date_desc or date_asc")
     filters = {f: [v for v in args.getlist(f) if v.strip()] for f in FILTER_FIELDS}
+    size = int_arg("size", 20, lo=1, hi=100)
+    page = int_arg("page", 1, lo=1, hi=MAX_SEARCH_WINDOW // size)
     return SearchQuery(
         text=args.get("q", "").strip(),
         filters={f: vs for f, vs in filters.items() if vs},
         date_from=_date("from"), date_to=_date("to"), sort=sort,  # type: ignore[arg-type]
-        page=max(1, args.get("page", 1, type=int)),
-        size=min(100, max(1, args.get("size", 20, type=int))),
+        page=page, size=size,
         allowed_teams=allowed_teams(),
     )
 

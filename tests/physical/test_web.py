@@ -34,6 +34,7 @@ def svc(settings: Settings) -> Iterator[Services]:
 
 def _client(svc: Services, username: str) -> FlaskClient:
     app = create_app(svc.settings, dispatcher=RecordingDispatcher(), services=svc)
+    app.config["WTF_CSRF_ENABLED"] = False  # not a CSRF test: tests/web covers CSRF
     client = app.test_client()
     res = client.post("/login", data={"username": username, "password": PASSWORD})
     assert res.status_code == 302

@@ -34,7 +34,7 @@ def sqlite_svc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Serv
     monkeypatch.setenv("DMS_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("DMS_DATABASE_URL", url)
     svc = build_services(load_settings(data_dir=tmp_path / "var", database_url=url,
-                                       secret_key="test", _env_file=None))
+                                       secret_key="test" * 32, _env_file=None))
     with session_scope(svc.sessions) as s:
         yyb, dkh = team(s, "YYB", leader="lead"), team(s, "DKH")
         b = business(s, yyb, "SUSPEND", customer_no="3301000001", steps={"accept": T0})
@@ -47,7 +47,9 @@ def sqlite_svc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Serv
 
 
 def _login(svc: Services, username: str) -> FlaskClient:
-    client = create_app(svc.settings, services=svc).test_client()
+    app = create_app(svc.settings, services=svc)
+    app.config["WTF_CSRF_ENABLED"] = False  # not a CSRF test: tests/web covers CSRF
+    client = app.test_client()
     r = client.post("/login", data={"username": username, "password": PW})
     assert r.status_code == 302
     return client
