@@ -61,7 +61,8 @@ def after_commit(session: Session, effect: Effect) -> None:
 def effect_name(effect: Effect) -> str:
     """A loggable name of an effect, without the values it closes over."""
     func = getattr(effect, "func", effect)  # functools.partial
-    return f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', type(func).__name__)}"
+    name = getattr(func, "__qualname__", type(func).__name__)
+    return f"{getattr(func, '__module__', '?')}.{name}"
 
 
 def _install_effect_runner(factory: sessionmaker[Session]) -> None:
