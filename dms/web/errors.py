@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from dms.errors import DmsError
@@ -30,7 +31,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
         status = exc.code or 500
+        field = "csrf_token" if isinstance(exc, CSRFError) else "body" if status == 413 else None
         if _wants_json():
             return jsonify({"error": {"code": exc.name.lower().replace(" ", "_"),
-                                      "message": exc.description}}), status
-        return render_template("error.html", status=status, message=exc.description), status
+                                      "message": exc.description}, "field": field}), status
+        return render_template("error.html", status=status, message=exc.description,
+                               field=field), status

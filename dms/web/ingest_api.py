@@ -26,6 +26,7 @@ from dms.db.session import session_scope
 from dms.errors import (ConflictError, DmsError, InvalidInputError, NotFoundError,
                         PermissionDeniedError)
 from dms.services.container import Services
+from dms.web.api_models import BatchIn, json_body
 from ingest.batch import FileOutcome, IngestRun, create_batch, finish_batch
 from ingest.layout import Item, normalise_rel_path
 from ingest.report import build_report
@@ -65,7 +66,8 @@ def _authenticate() -> None:
 
 @ingest_api.errorhandler(DmsError)
 def _dms_error(exc: DmsError) -> tuple[Response, int]:
-    body = {"error": {"code": exc.code, "message": exc.message, "hint": exc.hint}}
+    body = {"error": {"code": exc.code, "message": exc.message, "hint": exc.hint},
+            "field": exc.field}
     resp = jsonify(body)
     if isinstance(exc, StationAuthError):
         resp.headers["WWW-Authenticate"] = 'Bearer realm="dms-ingest"'
@@ -87,8 +89,8 @@ def _batch(session: Any, batch_id: int) -> IngestBatch:
 
 @ingest_api.post("/batches")
 def create() -> tuple[Response, int]:
-    data = request.get_json(silent=True) or {}
-    station = str(data.get("station") or request.headers.get("X-Station-Id") or "station")
+    data = json_body(BatchIn, optional=True)
+    station = data.station or request.headers.get("X-Station-Id") or "station"
     batch_id = create_batch(_services(), f"upload:{station[:100]}", status="open")
     return jsonify({"batch_id": batch_id, "status": "open"}), 201
 

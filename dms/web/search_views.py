@@ -24,6 +24,8 @@ SORTS = ("relevance", "date_desc", "date_asc")
 # Parameters that make up a search; pagination and facet links carry all of them.
 _SEARCH_PARAMS = ("q", "sort", "from", "to", "size", *FILTER_FIELDS)
 MLT_SIZE = 10
+MAX_QUERY_CHARS = 500  # a query or filter value; longer is not a search but an attack
+MAX_VALUES = 20
 
 
 def _query_from_request() -> SearchQuery:
@@ -36,12 +38,17 @@ def _query_from_request() -> SearchQuery:
         try:
             return date.fromisoformat(v)
         except ValueError:
-            raise InvalidInputError(f"{name} must be a date like 2024-01-31") from None
+            raise InvalidInputError(f"{name} must be a date like 2024-01-31",
+                                    field=name) from None
 
     sort = args.get("sort", "relevance") or "relevance"
     if sort not in SORTS:
-        raise InvalidInputError("sort must be relevance, date_desc or date_asc")
+        raise InvalidInputError("sort must be relevance, date_desc or date_asc", field="sort")
     filters = {f: [v for v in args.getlist(f) if v.strip()] for f in FILTER_FIELDS}
+    for name, values in (("q", args.getlist("q")), *filters.items()):
+        if len(values) > MAX_VALUES or any(len(v) > MAX_QUERY_CHARS for v in values):
+            raise InvalidInputError(f"{name}: at most {MAX_VALUES} values of "
+                                    f"{MAX_QUERY_CHARS} characters", field=name)
     size = int_arg("size", 20, lo=1, hi=100)
     page = int_arg("page", 1, lo=1, hi=MAX_SEARCH_WINDOW // size)
     return SearchQuery(
