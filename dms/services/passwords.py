@@ -31,7 +31,7 @@ def check_password(password: str, *, username: str = "") -> None:
                                 f"most {MAX_LENGTH} characters", field="password")
     folded = password.lower()
     if folded in common_passwords() or len(set(password)) < 3 or \
-            (username and username.lower() in folded):
+            (len(username) >= 4 and username.lower() in folded):
         raise InvalidInputError("密码过于常见或易猜 / the password is too common or too easy to "
                                 "guess", hint="use a longer phrase of unrelated words",
                                 field="password")

@@ -1,0 +1,60 @@
+"""A real app (SQLite, local store, tantivy) with CSRF ON, users of several roles, and a
+client that logs in the way a browser does: GET the form, send its CSRF token back."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from dms.db.migrate import upgrade
+from dms.db.session import session_scope
+from dms.services.container import Services, build_services
+from dms.services.users import create_user
+from dms.settings import Settings
+from dms.web.app import create_app
+from tests.ingest.conftest import RecordingDispatcher
+
+PASSWORD = "hardening-pw-1"
+USERS = (("arch", "archivist", None), ("ha", "handler", "A"), ("boss", "admin", None))
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass
+class Web:
+    settings: Settings
+    services: Services
+    app: Flask
+
+    def client(self) -> FlaskClient:
+        return self.app.test_client()
+
+
+@pytest.fixture
+def web(settings: Settings) -> Iterator[Web]:
+    upgrade(settings.database_url)
+    services = build_services(settings)
+    with session_scope(services.sessions) as s:
+        for username, role, team in USERS:
+            create_user(s, username, PASSWORD, role, team_code=team)
+    yield Web(settings, services, create_app(settings, dispatcher=RecordingDispatcher(),
+                                             services=services))
+    services.close()
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    """The token a form of ``path`` carries (what a browser would send back)."""
+    page = client.get(path).get_data(as_text=True)
+    m = _TOKEN.search(page)
+    assert m, f"no csrf_token field on {path}"
+    return m.group(1)
+
+
+def login(client: FlaskClient, username: str, password: str = PASSWORD) -> None:
+    r = client.post("/login", data={"username": username, "password": password,
+                                    "csrf_token": csrf_token(client)})
+    assert r.status_code == 302, r.get_data(as_text=True)[:500]
+
