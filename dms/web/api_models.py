@@ -136,7 +136,11 @@ class SearchParams(ApiModel):
 
 def validation_error(exc: ValidationError) -> InvalidInputError:
     """The first problem of a ValidationError as a 400 naming the field."""
-    err = exc.errors()[0]
+    errors = exc.errors()
+    missing = [".".join(str(p) for p in e["loc"]) for e in errors if e["type"] == "missing"]
+    if missing:
+        return InvalidInputError("missing fields: " + ", ".join(missing), field=missing[0])
+    err = errors[0]
     field = ".".join(str(p) for p in err["loc"]) or "body"
     return InvalidInputError(f"{field}: {err['msg']}", field=field)
 
