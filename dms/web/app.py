@@ -46,6 +46,9 @@ def create_app(settings: Settings, *, dispatcher: Dispatcher | None = None,
     for bp in (auth.bp, home.bp, documents.bp, search_views.bp, health.bp, ingest_api,
                physical.bp, review.bp, inbox.bp, events_api, reports.bp):
         app.register_blueprint(bp)
+    from dms.web import openapi
+
+    app.register_blueprint(openapi.bp)  # /api/openapi.json
     register_error_handlers(app)
 
     @app.before_request
