@@ -281,6 +281,19 @@ def users_create(c: CliContext, username: str, role: str, team: str | None, name
     click.echo(f"user {username} ({role}) saved")
 
 
+@users.command("password", help="Set a user's password; every session of the user ends.")
+@click.argument("username")
+@click.password_option()
+@pass_ctx
+def users_password(c: CliContext, username: str, password: str) -> None:
+    from dms.db.session import session_scope
+    from dms.services.users import change_password
+
+    with session_scope(c.services.sessions) as s:
+        change_password(s, username, password)
+    click.echo(f"password of {username} changed; its sessions are ended")
+
+
 def _register_optional() -> None:
     from dms.launcher import up
     from ingest.cli import ingest_command

@@ -68,3 +68,20 @@ def test_policy_applies_to_create_user_and_the_cli(web: Web) -> None:
                                         "--password", "12345678"])
     assert r.exit_code != 0 and "密码" in str(r.exception or r.output)
     check_password("correct horse battery staple")  # a passphrase passes
+
+
+def test_cli_password_change_applies_policy_and_ends_sessions(web: Web) -> None:
+    from dms.cli import cli
+    from dms.db.models import User
+
+    env = {"DMS_DATA_DIR": str(web.settings.data_dir),
+           "DMS_DATABASE_URL": web.settings.database_url}
+    runner = CliRunner(env=env)
+    r = runner.invoke(cli, ["users", "password", "arch", "--password", "password123"])
+    assert r.exit_code != 0
+    with web.services.sessions() as s:
+        before = s.query(User).filter_by(username="arch").one().session_version
+    r = runner.invoke(cli, ["users", "password", "arch", "--password", "a-long-new-passphrase"])
+    assert r.exit_code == 0, r.output
+    with web.services.sessions() as s:
+        assert s.query(User).filter_by(username="arch").one().session_version == before + 1
