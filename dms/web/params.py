@@ -35,6 +35,21 @@ def int_arg(name: str, default: int, *, lo: int, hi: int) -> int:
     return value
 
 
+def float_arg(name: str, default: float, *, lo: float, hi: float) -> float:
+    """``request.args[name]`` as a number in [lo, hi]; anything else is a 400 naming it."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidInputError(f"{name} must be a number from {lo:g} to {hi:g}",
+                                field=name) from None
+    if not lo <= value <= hi:  # also refuses nan and inf
+        raise InvalidInputError(f"{name} must be from {lo:g} to {hi:g}", field=name)
+    return value
+
+
 def page_arg(name: str = "page") -> int:
     return int_arg(name, 1, lo=1, hi=MAX_PAGE)
 

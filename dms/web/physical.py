@@ -20,13 +20,15 @@ from dms.db.session import session_scope
 from dms.domain.lending import LENDING_ROLES
 from dms.domain.locations import parse_sides
 from dms.domain.roles import Role
-from dms.errors import DmsError
+from dms.errors import DmsError, InvalidInputError
 from dms.services import labels, physical, physical_query
 from dms.services.lending import loans_of_volume
 from dms.services.scanning import MODES, handle_scan
 from dms.web.auth import current_user, login_required, services
 from dms.web.i18n import EN
-from dms.web.params import local_referrer
+from dms.web.params import float_arg, local_referrer
+
+MAX_LABELS = 2000  # one print job
 
 bp = Blueprint("physical", __name__)
 T = TypeVar("T")
@@ -192,10 +194,14 @@ def label_pdf(kind: str) -> Response:
     """Labels as PDF: ?codes=BX…,BX… (or volume numbers), layout=label|a4, w=, h= in mm."""
     archive_room_only()
     codes = [c for c in request.args.get("codes", "").replace(" ", ",").split(",") if c]
+    if len(codes) > MAX_LABELS or any(len(c) > 32 for c in codes):
+        raise InvalidInputError(f"codes: at most {MAX_LABELS} codes of 32 characters",
+                                field="codes")
     layout: labels.Layout = "a4" if request.args.get("layout") == "a4" else "label"
     settings = services().settings
-    size = labels.LabelSize(request.args.get("w", settings.label_width_mm, type=float),
-                            request.args.get("h", settings.label_height_mm, type=float))
+    # Label sizes a printer takes; A4 is 210 x 297 mm.
+    size = labels.LabelSize(float_arg("w", settings.label_width_mm, lo=10, hi=300),
+                            float_arg("h", settings.label_height_mm, lo=10, hi=300))
     with services().sessions() as s:
         if kind == "boxes":
             contents = labels.box_label_contents(s, codes)

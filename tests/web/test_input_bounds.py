@@ -56,6 +56,8 @@ def test_search_api_deepest_allowed_page_answers(web: Web) -> None:
     ("/review?page=99999999999999999999", "page"),
     ("/reports/?older_than=99999999999", "older_than"),
     ("/documents/1?page=-5", "page"),
+    ("/physical/labels/boxes.pdf?codes=BX00000001&w=1e308", "w"),
+    ("/physical/labels/boxes.pdf?codes=BX00000001&h=nan", "h"),
 ])
 def test_page_bounds(web: Web, path: str, field: str) -> None:
     _bad(_logged_in(web).get(path), field)
