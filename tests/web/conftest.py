@@ -3,8 +3,10 @@ client that logs in the way a browser does: GET the form, send its CSRF token ba
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -14,7 +16,7 @@ from dms.db.migrate import upgrade
 from dms.db.session import session_scope
 from dms.services.container import Services, build_services
 from dms.services.users import create_user
-from dms.settings import Settings
+from dms.settings import Settings, load_settings
 from dms.web.app import create_app
 from tests.ingest.conftest import RecordingDispatcher
 
@@ -33,13 +35,26 @@ class Web:
         return self.app.test_client()
 
 
-@pytest.fixture
-def web(settings: Settings) -> Iterator[Web]:
+@pytest.fixture(scope="session")
+def _seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrating and hashing passwords cost seconds: do it once, copy the file per test."""
+    root = tmp_path_factory.mktemp("web-seed")
+    settings = load_settings(data_dir=root, secret_key="seed" * 8, _env_file=None)
     upgrade(settings.database_url)
     services = build_services(settings)
     with session_scope(services.sessions) as s:
         for username, role, team in USERS:
             create_user(s, username, PASSWORD, role, team_code=team)
+    services.close()
+    return Path(settings.database_url.removeprefix("sqlite:///"))
+
+
+@pytest.fixture
+def web(settings: Settings, _seeded_db: Path) -> Iterator[Web]:
+    db = Path(settings.database_url.removeprefix("sqlite:///"))
+    db.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_seeded_db, db)
+    services = build_services(settings)
     yield Web(settings, services, create_app(settings, dispatcher=RecordingDispatcher(),
                                              services=services))
     services.close()
