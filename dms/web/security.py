@@ -82,12 +82,17 @@ def resolve_secret_key(settings: Settings) -> str:
                                     "development")
 
 
-def _same_origin() -> bool:
-    """True if the browser says the request comes from a page of this site."""
+def _same_origin(public_url: str) -> bool:
+    """True if the browser says the request comes from a page of this site: the public URL's
+    origin (a TLS proxy may hide the scheme from us) or this very host and scheme."""
     source = request.headers.get("Origin") or request.headers.get("Referer")
     if not source or source == "null":
         return False
     parts = urlsplit(source)
+    if public_url:
+        public = urlsplit(public_url)
+        if (parts.scheme, parts.netloc) == (public.scheme, public.netloc):
+            return True
     return bool(parts.netloc) and parts.netloc == request.host and \
         parts.scheme == request.scheme
 
@@ -122,7 +127,7 @@ def install(app: Flask, settings: Settings) -> CSRFProtect:
             return
         if request.path.startswith("/api/"):
             # Browser-facing JSON: a page of this site (Origin/Referer), or the token header.
-            if _same_origin():
+            if _same_origin(settings.public_url):
                 return
             if not request.headers.get("X-CSRFToken"):
                 raise Forbidden("cross-site request refused: send a same-origin Origin "

@@ -9,6 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from dms.db.models import Box
+from dms.settings import load_settings
+from dms.web.app import create_app
+from tests.ingest.conftest import RecordingDispatcher
 from tests.web.conftest import Web, csrf_token, login
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "dms" / "web" / "templates"
@@ -130,3 +133,19 @@ def test_every_post_form_carries_a_csrf_token() -> None:
                 '<input type="hidden" name="csrf_token" value="{{ csrf_token() }}">'), \
                 f"{t.name}: {m.group(0)}"
     assert forms >= 15
+
+
+def test_public_url_origin_counts_as_same_origin(web: Web) -> None:
+    """Behind a TLS proxy the app sees http://; the browser sends the public https origin."""
+    proxied = load_settings(data_dir=web.settings.data_dir, secret_key="p" * 40,
+                            public_url="https://archive.example.cn", secure_cookies=False,
+                            _env_file=None)
+    c = create_app(proxied, dispatcher=RecordingDispatcher(), services=web.services).test_client()
+    login(c, "arch")
+    body = {"count": 1}
+    ok = c.post("/api/physical/boxes", json=body,
+                headers={"Origin": "https://archive.example.cn"})
+    assert ok.status_code == 201, ok.get_json()
+    assert c.post("/api/physical/boxes", json=body,
+                  headers={"Origin": "https://archive.example.cn.evil.example"}).status_code \
+        == 403
