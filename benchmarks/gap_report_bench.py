@@ -266,7 +266,7 @@ def write_cost(url: str, tmp: Path, n_customers: int, n: int = 40) -> dict[str, 
     gap table refreshed before commit) and in a bare session (no refresh; its marks are
     caught up by the next dms commit, which the bench makes at the end)."""
     svc = build_services(load_settings(data_dir=tmp / "var", database_url=url,
-                                       secret_key="bench", _env_file=None))
+                                       secret_key="bench" * 32, _env_file=None))
     bare = make_session_factory(svc.engine)
     rnd = random.Random(3)
     ids = iter(range(10**8, 10**8 + 2 * n + 1))

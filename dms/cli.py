@@ -7,7 +7,6 @@ import logging.config
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -98,33 +97,26 @@ def db_upgrade(c: CliContext) -> None:
             click.echo(f"gap table rebuilt: {n} (business, type) pairs")
 
 
-@cli.command("serve", help="Serve the web UI (gunicorn with --workers N, else Flask's server).")
+@cli.command("serve", help="Serve the web UI and API with gunicorn (--dev: Flask's "
+                            "development server, for development only).")
 @click.option("--host", default=None)
 @click.option("--port", type=int, default=None)
-@click.option("--workers", type=int, default=0, help="gunicorn worker processes (0 = threaded)")
+@click.option("--workers", type=int, default=2, help="gunicorn worker processes")
+@click.option("--threads", type=int, default=4, help="threads per gunicorn worker")
+@click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn")
 @pass_ctx
-def serve(c: CliContext, host: str | None, port: int | None, workers: int) -> None:
+def serve(c: CliContext, host: str | None, port: int | None, workers: int, threads: int,
+          dev: bool) -> None:
     from dms.doctor import require_free_port
-    from dms.web import create_app
+    from dms.web.server import run_development, run_production
 
     host, port = host or c.settings.host, port or c.settings.port
     require_free_port(host, port)
-    app = create_app(c.settings)
     click.echo(f"serving on http://{host}:{port}/")
-    if workers:
-        from gunicorn.app.wsgiapp import WSGIApplication
-
-        class _App(WSGIApplication):  # type: ignore[misc]
-            def load_config(self) -> None:
-                self.cfg.set("bind", f"{host}:{port}")
-                self.cfg.set("workers", workers)
-
-            def load(self) -> Any:
-                return app
-
-        _App().run()
+    if dev:
+        run_development(c.settings, host, port)
     else:
-        app.run(host=host, port=port, threaded=True, use_reloader=False)
+        run_production(c.settings, host, port, workers=workers, threads=threads)
 
 
 @cli.command("worker", help="Run a Celery OCR worker (one process per core by default).")
@@ -298,6 +290,19 @@ def users_create(c: CliContext, username: str, role: str, team: str | None, name
         create_user(s, username, password, role, display_name=name, team_code=team,
                     email=email, team_leader=team_leader)
     click.echo(f"user {username} ({role}) saved")
+
+
+@users.command("password", help="Set a user's password; every session of the user ends.")
+@click.argument("username")
+@click.password_option()
+@pass_ctx
+def users_password(c: CliContext, username: str, password: str) -> None:
+    from dms.db.session import session_scope
+    from dms.services.users import change_password
+
+    with session_scope(c.services.sessions) as s:
+        change_password(s, username, password)
+    click.echo(f"password of {username} changed; its sessions are ended")
 
 
 def _register_optional() -> None:

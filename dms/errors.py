@@ -14,10 +14,14 @@ class DmsError(Exception):
     http_status = 500
     exit_code = 1
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None,
+                 field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        # The request field (query parameter, form or JSON key) that was wrong, so an API
+        # client or a form can point at it; None when the error is not about one field.
+        self.field = field
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
@@ -38,6 +42,21 @@ class InvalidInputError(DmsError):
     code = "invalid_input"
     http_status = 400
     exit_code = 65  # EX_DATAERR
+
+
+class PayloadTooLargeError(InvalidInputError):
+    """A request body over its route's limit (uploads are large, everything else small)."""
+
+    code = "payload_too_large"
+    http_status = 413
+
+
+class TooManyAttemptsError(DmsError):
+    """Login throttled: too many failures for an account or an address."""
+
+    code = "too_many_attempts"
+    http_status = 429
+    exit_code = 75  # EX_TEMPFAIL
 
 
 class NotFoundError(DmsError):

@@ -12,9 +12,12 @@ import sys
 from pathlib import Path
 
 import click
+from pydantic import SecretStr
 
 from dms.db.session import session_scope
 from dms.services.users import create_user
+from dms.web.security import ensure_secret_key_file, resolve_secret_key
+from dms.web.server import run_development, run_production
 
 DEMO_USERS = (
     ("admin", "admin", "系统管理员", None),
@@ -30,7 +33,7 @@ def demo_password(data_dir: Path) -> str:
     """One random demo password per installation, kept so it can be printed again."""
     f = data_dir / "demo-password.txt"
     if not f.exists():
-        f.write_text(secrets.token_urlsafe(9), encoding="utf-8")
+        f.write_text(secrets.token_urlsafe(12), encoding="utf-8")  # 16 chars, policy-proof
         f.chmod(0o600)
     return f.read_text(encoding="utf-8").strip()
 
@@ -38,8 +41,9 @@ def demo_password(data_dir: Path) -> str:
 @click.command(help="Start the whole embedded system with sample data (the README's command).")
 @click.option("--sample/--no-sample", default=True, help="generate and ingest sample scans")
 @click.option("--customers", type=int, default=6)
+@click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn")
 @click.pass_obj
-def up(c: object, sample: bool, customers: int) -> None:
+def up(c: object, sample: bool, customers: int, dev: bool) -> None:
     from dms.db.migrate import upgrade
     from dms.doctor import require_free_port, require_system
     from ingest.batch import ingest_folder
@@ -48,6 +52,13 @@ def up(c: object, sample: bool, customers: int) -> None:
     services, dispatcher = c.services, c.dispatcher  # type: ignore[attr-defined]
     require_system(settings)
     require_free_port(settings.host, settings.port)
+    settings.ensure_dirs()
+    if not settings.secret_key.get_secret_value():
+        # The embedded default: one key per installation, kept in the data directory, so
+        # sessions survive a restart and nobody else's copy of dms shares it.
+        key_file = ensure_secret_key_file(settings)
+        settings.secret_key = SecretStr(key_file.read_text(encoding="utf-8").strip())
+    resolve_secret_key(settings)  # a weak DMS_SECRET_KEY stops here, before any work
     upgrade(settings.database_url)
     password = demo_password(settings.data_dir)
     with session_scope(services.sessions) as s:
@@ -71,10 +82,11 @@ def up(c: object, sample: bool, customers: int) -> None:
                    " dispute, manager)")
         click.echo("  OCR runs in the background; documents appear in search as they finish.")
         click.echo("=" * 60 + "\n")
-        from dms.web import create_app
-
-        create_app(settings, dispatcher=dispatcher, services=services).run(
-            host=settings.host, port=settings.port, threaded=True, use_reloader=False)
+        if dev:
+            run_development(settings, settings.host, settings.port, dispatcher=dispatcher,
+                            services=services)
+        else:
+            run_production(settings, settings.host, settings.port)
     finally:
         worker.terminate()
         try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     s3_endpoint_url: str = ""  # e.g. http://minio:9000 ; empty = AWS
     s3_bucket: str = "dms"
     s3_access_key: str = ""
-    s3_secret_key: str = ""
+    s3_secret_key: SecretStr = SecretStr("")
     s3_region: str = "us-east-1"
     s3_multipart_threshold_mb: int = 16
 
@@ -83,16 +83,26 @@ class Settings(BaseSettings):
     # --- web -----------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000
-    secret_key: str = "dev-only-change-me"
+    # Signs session cookies. No default: the server refuses to start without a strong one
+    # (dms.web.security.check_secret_key); `dms up` generates data_dir/secret_key.
+    secret_key: SecretStr = SecretStr("")
     default_locale: Literal["zh_CN", "en"] = "zh_CN"
-    station_token: str = ""  # shared token for scanner stations' upload API
+    station_token: SecretStr = SecretStr("")  # shared token for scanner stations' upload API
+    # Development only: allows a weak or missing secret key and Flask's development server.
+    debug: bool = False
+    # The address people use, e.g. https://archive.example.cn; https turns on Secure cookies
+    # and HSTS unless secure_cookies says otherwise.
+    public_url: str = ""
+    secure_cookies: bool | None = None
+    session_hours: float = 8.0  # a login lasts one working day at most
+    body_limit_mb: float = 1.0  # request bodies of every route but uploads
 
     # --- reminders and urging (催办) ------------------------------------------
     notifier: str = "log"  # log | smtp (see dms.services.notify)
     smtp_host: str = ""
     smtp_port: int = 587
     smtp_username: str = ""
-    smtp_password: str = ""
+    smtp_password: SecretStr = SecretStr("")
     smtp_sender: str = "dms@localhost"
     smtp_starttls: bool = True
     smtp_timeout_s: float = 30.0
@@ -116,7 +126,14 @@ class Settings(BaseSettings):
             self.search_index_path = self.data_dir / "index"
         if not self.broker_url:
             self.broker_url = f"sqla+sqlite:///{self.data_dir / 'broker.sqlite'}"
+        if self.secure_cookies is None:
+            self.secure_cookies = self.public_url.lower().startswith("https://")
         return self
+
+    @property
+    def secret_key_file(self) -> Path:
+        """Where `dms up` keeps the generated key of the embedded default (mode 0600)."""
+        return self.data_dir / "secret_key"
 
     @property
     def holidays_path(self) -> Path:

@@ -24,8 +24,8 @@ from dms.web.app import create_app
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return load_settings(data_dir=tmp_path / "var", secret_key="test", station_token="tok-123456",
-                         _env_file=None)
+    return load_settings(data_dir=tmp_path / "var", secret_key="test" * 8,
+                         station_token="tok-123456", _env_file=None)
 
 
 @pytest.fixture(scope="session")
@@ -69,7 +69,11 @@ def web_services(settings: Settings) -> Iterator[Services]:
 
 @pytest.fixture
 def app(settings: Settings, web_services: Services) -> Flask:
-    return create_app(settings, dispatcher=RecordingDispatcher(), services=web_services)
+    app = create_app(settings, dispatcher=RecordingDispatcher(), services=web_services)
+    # These fixtures test what views do; CSRF is tested with it on (tests/web/conftest.py
+    # ``web``, and the browser tests against a live server).
+    app.config["WTF_CSRF_ENABLED"] = False
+    return app
 
 
 @pytest.fixture
@@ -82,7 +86,7 @@ def runner(settings: Settings) -> CliRunner:
     """The ``dms`` CLI on the same archive as ``app`` (invoke with ``runner.invoke(cli, …)``)."""
     return CliRunner(env={"DMS_DATA_DIR": str(settings.data_dir),
                           "DMS_DATABASE_URL": settings.database_url,
-                          "DMS_SECRET_KEY": "test", "DMS_LOG_LEVEL": "WARNING"})
+                          "DMS_SECRET_KEY": "test" * 8, "DMS_LOG_LEVEL": "WARNING"})
 
 
 @pytest.fixture

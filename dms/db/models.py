@@ -49,6 +49,9 @@ class User(Base):
     is_team_leader: Mapped[bool] = mapped_column(Boolean, default=False)  # receives escalations
     locale: Mapped[str] = mapped_column(String(8), default="zh_CN")
     email: Mapped[str] = mapped_column(String(200), default="")  # where urges are mailed
+    # Part of every session cookie; raised on logout and password change, which revokes
+    # every cookie issued before (a signed cookie cannot be recalled otherwise).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     team: Mapped[Team | None] = relationship()
 
 
@@ -303,3 +306,4 @@ from dms.db import models_lifecycle  # noqa: E402,F401
 from dms.db import models_classify  # noqa: E402,F401
 from dms.db import models_upkeep  # noqa: E402,F401
 from dms.db import models_gaps  # noqa: E402,F401
+from dms.db import models_security  # noqa: E402,F401

@@ -58,6 +58,13 @@ def after_commit(session: Session, effect: Effect) -> None:
     session.info.setdefault("effects", []).append(effect)
 
 
+def effect_name(effect: Effect) -> str:
+    """A loggable name of an effect, without the values it closes over."""
+    func = getattr(effect, "func", effect)  # functools.partial
+    name = getattr(func, "__qualname__", type(func).__name__)
+    return f"{getattr(func, '__module__', '?')}.{name}"
+
+
 def _install_effect_runner(factory: sessionmaker[Session]) -> None:
     @event.listens_for(factory, "before_commit")
     def _derive(session: Session) -> None:
@@ -73,7 +80,9 @@ def _install_effect_runner(factory: sessionmaker[Session]) -> None:
             try:
                 effect()
             except Exception:  # an effect failing must not undo the committed data
-                log.exception("after-commit effect failed: %r", effect)
+                # Name the effect, never repr() it: a partial's repr shows its arguments,
+                # and those can hold the settings with every secret (issue 16).
+                log.exception("after-commit effect failed: %s", effect_name(effect))
 
     @event.listens_for(factory, "after_rollback")
     def _drop(session: Session) -> None:

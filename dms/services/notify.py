@@ -67,7 +67,7 @@ class SmtpNotifier:
             if s.smtp_starttls:
                 smtp.starttls()
             if s.smtp_username:
-                smtp.login(s.smtp_username, s.smtp_password)
+                smtp.login(s.smtp_username, s.smtp_password.get_secret_value())
             for n in deliverable:
                 msg = EmailMessage()
                 msg["From"], msg["To"], msg["Subject"] = s.smtp_sender, n.email, n.subject

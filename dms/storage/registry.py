@@ -55,7 +55,7 @@ def _make_s3(settings: Settings) -> ObjectStore:
         endpoint_url=settings.s3_endpoint_url,
         bucket=settings.s3_bucket,
         access_key=settings.s3_access_key,
-        secret_key=settings.s3_secret_key,
+        secret_key=settings.s3_secret_key.get_secret_value(),
         region=settings.s3_region,
         multipart_threshold_mb=settings.s3_multipart_threshold_mb,
     )

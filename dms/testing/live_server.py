@@ -34,7 +34,8 @@ HEALTH_PATH = "/healthz"
 def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
     """The ``DMS_*`` variables that make a ``dms`` subprocess use the same deployment."""
     return {"DMS_DATA_DIR": str(settings.data_dir), "DMS_DATABASE_URL": settings.database_url,
-            "DMS_CONFIG_DIR": str(settings.config_dir), "DMS_SECRET_KEY": settings.secret_key,
+            "DMS_CONFIG_DIR": str(settings.config_dir),
+            "DMS_SECRET_KEY": settings.secret_key.get_secret_value(),
             **extra}
 
 

@@ -39,7 +39,9 @@ def current_user() -> User | None:
         if uid is not None:
             with services().sessions() as s:
                 user = s.get(User, uid)
-                if user is not None and user.active:
+                # A cookie from before the last logout or password change is revoked.
+                if user is not None and user.active and \
+                        session.get("sv") == user.session_version:
                     _ = user.team  # load before the session closes
                     g.user = user
     return g.user  # type: ignore[no-any-return]

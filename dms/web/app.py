@@ -9,19 +9,21 @@ from dms.services.container import Services, build_services
 from dms.services.dispatch import Dispatcher
 from dms.settings import Settings
 from dms.web.i18n import get_locale, translate
+from dms.web.security import install as install_security, resolve_secret_key
 
 
 def create_app(settings: Settings, *, dispatcher: Dispatcher | None = None,
                services: Services | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=settings.secret_key,
+        SECRET_KEY=resolve_secret_key(settings),  # refuses a missing or known key
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
-        MAX_CONTENT_LENGTH=2 * 1024**3,  # scanner batches can be large; streamed to disk
+        # Flask rejects a session cookie signed longer ago than this (from login).
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
         JSON_AS_ASCII=False,
     )
+    install_security(app, settings)  # CSRF, Origin check, body limits, security headers
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     svc = services or build_services(settings)
     if dispatcher is None:
@@ -46,6 +48,9 @@ def create_app(settings: Settings, *, dispatcher: Dispatcher | None = None,
     for bp in (auth.bp, home.bp, documents.bp, search_views.bp, health.bp, ingest_api,
                physical.bp, review.bp, inbox.bp, events_api, reports.bp):
         app.register_blueprint(bp)
+    from dms.web import openapi
+
+    app.register_blueprint(openapi.bp)  # /api/openapi.json
     register_error_handlers(app)
 
     @app.before_request

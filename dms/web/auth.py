@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 
+from dms.db.session import session_scope
 from dms.domain.access import Action
-from dms.services.users import authenticate
+from dms.errors import TooManyAttemptsError
+from dms.services import login_throttle
+from dms.services.users import authenticate, end_sessions
 from dms.web.access import allowed_teams, current_user, requires, services
+from dms.web.params import local_referrer, local_target
 
 __all__ = ["allowed_teams", "current_user", "login_required", "requires", "services"]
 
@@ -34,24 +39,43 @@ def login_required(fn: F) -> F:
 @bp.route("/login", methods=["GET", "POST"])
 @requires(Action.PUBLIC)
 def login() -> Any:
-    error = None
+    error, status = None, 200
     if request.method == "POST":
-        with services().sessions() as s:
-            user = authenticate(s, request.form.get("username", ""),
-                                request.form.get("password", ""))
-        if user:
-            session.clear()
-            session["uid"] = user.id
-            session["lang"] = user.locale
-            nxt = request.args.get("next", "")
-            return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else "/")
-        error = "用户名或密码错误"
-    return render_template("login.html", error=error), (401 if error else 200)
+        username = request.form.get("username", "")[:64]
+        address = request.remote_addr or ""
+        now = datetime.now(UTC)
+        user = None
+        with session_scope(services().sessions) as s:
+            try:
+                login_throttle.check(s, username, address, now)
+            except TooManyAttemptsError as exc:
+                error, status = exc.message, exc.http_status
+            else:
+                user = authenticate(s, username, request.form.get("password", ""))
+                if user is None:
+                    login_throttle.record_failure(s, username, address, now)
+                    error, status = "用户名或密码错误", 401
+                else:
+                    login_throttle.clear_account(s, username)
+                    session.clear()
+                    session["uid"] = user.id
+                    session["sv"] = user.session_version
+                    session["lang"] = user.locale
+        if user is not None:
+            return redirect(local_target(request.args.get("next")))
+    resp = render_template("login.html", error=error), status
+    if status == 429:
+        return resp[0], status, {"Retry-After": str(int(login_throttle.WINDOW.total_seconds()))}
+    return resp
 
 
-@bp.route("/logout", methods=["POST", "GET"])
+@bp.route("/logout", methods=["POST"])
 @requires(Action.PUBLIC)
 def logout() -> Any:
+    uid = session.get("uid")
+    if uid is not None and current_user() is not None:
+        with session_scope(services().sessions) as s:
+            end_sessions(s, uid)  # the cookie, if kept or copied, no longer works
     session.clear()
     return redirect(url_for("auth.login"))
 
@@ -61,4 +85,4 @@ def logout() -> Any:
 def set_lang(code: str) -> Any:
     if code in ("zh_CN", "en"):
         session["lang"] = code
-    return redirect(request.referrer or "/")
+    return redirect(local_referrer())

@@ -14,6 +14,7 @@ from dms.domain.access import Action
 from dms.services import access, ocr_flow
 from dms.storage import page_image_mime
 from dms.web.access import current_user, pii, principal, requires, services
+from dms.web.params import page_arg
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 # ``{{ text|pii }}``: personal data masked for those the policy does not show it to.
@@ -38,7 +39,7 @@ def _load(s: Session, doc_id: int, action: Action = Action.DOCUMENT_READ) -> Doc
 @bp.route("/<int:doc_id>")
 @requires(Action.DOCUMENT_READ)
 def show(doc_id: int) -> Any:
-    page_no = max(1, request.args.get("page", 1, type=int))
+    page_no = page_arg()
     with services().sessions() as s:
         doc = _load(s, doc_id)
         page = next((p for p in doc.pages if p.page_no == page_no), None)

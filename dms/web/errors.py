@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -21,11 +22,12 @@ def register_error_handlers(app: Flask) -> None:
     def _dms_error(exc: DmsError):  # type: ignore[no-untyped-def]
         if exc.http_status >= 500:
             log.exception("request failed: %s", exc)
-        body = {"error": {"code": exc.code, "message": exc.message, "hint": exc.hint}}
+        body = {"error": {"code": exc.code, "message": exc.message, "hint": exc.hint},
+                "field": exc.field}
         if _wants_json():
             return jsonify(body), exc.http_status
-        return render_template("error.html", status=exc.http_status, message=str(exc)), \
-            exc.http_status
+        return render_template("error.html", status=exc.http_status, message=str(exc),
+                               field=exc.field), exc.http_status
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
@@ -43,7 +45,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
         status = exc.code or 500
+        field = "csrf_token" if isinstance(exc, CSRFError) else "body" if status == 413 else None
         if _wants_json():
             return jsonify({"error": {"code": exc.name.lower().replace(" ", "_"),
-                                      "message": exc.description}}), status
-        return render_template("error.html", status=status, message=exc.description), status
+                                      "message": exc.description}, "field": field}), status
+        return render_template("error.html", status=status, message=exc.description,
+                               field=field), status

@@ -20,8 +20,10 @@ from dms.domain.access import Action
 from dms.services import access
 from dms.services.access import Principal
 from dms.services.container import Services
-from dms.services.events import SystemAuthError, authenticate_system, receive_event
+from dms.services.events import (SystemAuthError, authenticate_system, keep_rejected,
+                                 receive_event)
 from dms.web.access import requires
+from dms.web.api_models import EventIn, parse
 
 events_api = Blueprint("events_api", __name__, url_prefix="/api/v1/events")
 
@@ -33,7 +35,8 @@ def _services() -> Services:
 
 @events_api.errorhandler(DmsError)
 def _dms_error(exc: DmsError) -> tuple[Response, int]:
-    resp = jsonify({"error": {"code": exc.code, "message": exc.message, "hint": exc.hint}})
+    resp = jsonify({"error": {"code": exc.code, "message": exc.message, "hint": exc.hint},
+                    "field": exc.field})
     if isinstance(exc, SystemAuthError):
         resp.headers["WWW-Authenticate"] = 'Bearer realm="dms-events"'
     return resp, exc.http_status
@@ -56,13 +59,28 @@ def post_event() -> tuple[Response, int]:
         raw = request.get_data(as_text=True)[:2000]
         # Keep the unreadable body for inspection like any other rejected event.
         return _reject_unreadable(system, raw)
+    try:
+        parse(EventIn, payload)  # types, lengths, dates in range: before anything is applied
+    except InvalidInputError as exc:
+        keep_rejected(_services(), system, capped(payload), "api", exc)
+        raise
     receipt = receive_event(_services(), system, payload)
     return jsonify(receipt.as_dict()), (201 if receipt.status == "accepted" else 200)
 
 
-def _reject_unreadable(system: str, raw: str) -> tuple[Response, int]:
-    from dms.services.events import keep_rejected
+def capped(payload: Any, limit: int = 500) -> Any:
+    """A rejected event as kept for inspection: long values cut, so a hostile 5 MB field is
+    not stored (issue 16: it was stored whole, twice)."""
+    if isinstance(payload, dict):
+        return {str(k)[:64]: capped(v, limit) for k, v in list(payload.items())[:50]}
+    if isinstance(payload, list):
+        return [capped(v, limit) for v in payload[:50]]
+    if isinstance(payload, str) and len(payload) > limit:
+        return payload[:limit] + f"… ({len(payload)} characters)"
+    return payload
 
+
+def _reject_unreadable(system: str, raw: str) -> tuple[Response, int]:
     exc = InvalidInputError("the request body is not a JSON object",
                             hint="send Content-Type: application/json")
     keep_rejected(_services(), system, {"raw": raw}, "api", exc)

@@ -13,6 +13,7 @@ from dms.domain.lifecycle import State
 from dms.services import access
 from dms.services.gap_report import STATUS_NAMES_ZH, customer_report
 from dms.web.access import allowed_teams, principal, requires, services
+from dms.web.params import page_arg
 
 bp = Blueprint("home", __name__)
 PAGE_SIZE = 50
@@ -56,7 +57,7 @@ def index() -> Any:
 @bp.route("/customers")
 @requires(Action.CUSTOMER_READ)
 def customers() -> Any:
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     q = request.args.get("q", "").strip()
     with services().sessions() as s:
         stmt = _team_filter(select(Customer), Customer.team_id)

@@ -18,6 +18,7 @@ from dms.services import access, lifecycle
 from dms.services.archive_item import item_view
 from dms.services.reminders import Inbox, category_page, inbox_for, review_queue
 from dms.web.access import current_user, principal, requires, services
+from dms.web.params import page_arg
 
 bp = Blueprint("inbox", __name__, url_prefix="/archive")
 
@@ -60,7 +61,7 @@ def category(category: str) -> Any:
         cat = Category(category)
     except ValueError:
         abort(404, f"no reminder category {category}")
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     svc = services()
     with svc.sessions() as s:
         rows = category_page(s, _me(s), svc.checklist, cat, _now(), offset=(page - 1) * 50)

@@ -31,6 +31,7 @@ from dms.services import access, tokens
 from dms.services.access import Principal
 from dms.services.container import Services
 from dms.web.access import action_of, requires
+from dms.web.api_models import BatchIn, json_body
 from ingest.batch import FileOutcome, IngestRun, create_batch, finish_batch
 from ingest.layout import Item, normalise_rel_path
 from ingest.report import build_report
@@ -61,7 +62,7 @@ def _authenticate() -> None:
     """Each station has its own token (``dms tokens create --station NAME``); the shared
     ``DMS_STATION_TOKEN`` still works, deprecated, as the station named "station"."""
     svc = _services()
-    legacy = svc.settings.station_token
+    legacy = svc.settings.station_token.get_secret_value()
     header = request.headers.get("Authorization", "")
     scheme, _, given = header.partition(" ")
     given = given.strip() if scheme.lower() == "bearer" else ""
@@ -92,7 +93,8 @@ def _station() -> Principal:
 
 @ingest_api.errorhandler(DmsError)
 def _dms_error(exc: DmsError) -> tuple[Response, int]:
-    body = {"error": {"code": exc.code, "message": exc.message, "hint": exc.hint}}
+    body = {"error": {"code": exc.code, "message": exc.message, "hint": exc.hint},
+            "field": exc.field}
     resp = jsonify(body)
     if isinstance(exc, StationAuthError):
         resp.headers["WWW-Authenticate"] = 'Bearer realm="dms-ingest"'
@@ -122,6 +124,7 @@ def _source(station: Principal) -> str:
 @ingest_api.post("/batches")
 @requires(Action.BATCH_UPLOAD)
 def create() -> tuple[Response, int]:
+    json_body(BatchIn, optional=True)  # validated (bounded); the name it may give is not used
     # The batch is the token's station's, whatever name the body gives: that is what
     # scopes its reports to that station.
     batch_id = create_batch(_services(), _source(_station()), status="open")

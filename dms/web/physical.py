@@ -20,12 +20,15 @@ from dms.db.session import session_scope
 from dms.domain.access import Action
 from dms.domain.locations import ScanKind, classify_scan, parse_sides
 from dms.domain.roles import Role
-from dms.errors import DmsError
+from dms.errors import DmsError, InvalidInputError
 from dms.services import access, labels, physical, physical_query
 from dms.services.lending import loans_of_volume
 from dms.services.scanning import MODES, handle_scan
 from dms.web.access import current_user, principal, requires, services
 from dms.web.i18n import EN
+from dms.web.params import float_arg, local_referrer
+
+MAX_LABELS = 2000  # one print job
 
 bp = Blueprint("physical", __name__)
 T = TypeVar("T")
@@ -170,7 +173,7 @@ def volume_form() -> Any:
     vno = attempt(lambda s: physical.form_volume(
         s, actor=name, business_no=f.get("business_no") or None,
         customer_no=f.get("customer_no") or None, title=f.get("title", "")).volume_no,
-        request.referrer or url_for("physical.index"))
+        local_referrer(url_for("physical.index")))
     if isinstance(vno, str):
         flash(f"已组卷 {vno}", "ok")
         return redirect(url_for("physical.volume_page", volume_no=vno))
@@ -213,10 +216,14 @@ def label_pdf(kind: str) -> Response:
     codes = [c for c in request.args.get("codes", "").replace(" ", ",").split(",") if c]
     if not codes:
         abort(400, "codes: give the box or volume codes to print, e.g. ?codes=BX00000001")
+    if len(codes) > MAX_LABELS or any(len(c) > 32 for c in codes):
+        raise InvalidInputError(f"codes: at most {MAX_LABELS} codes of 32 characters",
+                                field="codes")
     layout: labels.Layout = "a4" if request.args.get("layout") == "a4" else "label"
     settings = services().settings
-    size = labels.LabelSize(request.args.get("w", settings.label_width_mm, type=float),
-                            request.args.get("h", settings.label_height_mm, type=float))
+    # Label sizes a printer takes; A4 is 210 x 297 mm.
+    size = labels.LabelSize(float_arg("w", settings.label_width_mm, lo=10, hi=300),
+                            float_arg("h", settings.label_height_mm, lo=10, hi=300))
     with services().sessions() as s:
         if kind == "boxes":
             contents = labels.box_label_contents(s, codes)

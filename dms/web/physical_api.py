@@ -12,9 +12,11 @@ from dms.db.models_physical import Loan
 from dms.db.session import session_scope
 from dms.domain.access import Action
 from dms.domain.locations import SIDES, parse_sides
-from dms.errors import InvalidInputError, NotFoundError
+from dms.errors import NotFoundError
 from dms.services import access, lending, physical, physical_query
 from dms.web.access import current_user, principal, requires, services
+from dms.web.api_models import (BoxesIn, LoanActionIn, LoanRequestIn, MoveIn, ReturnIn, RoomIn,
+                                StocktakeIn, VolumeIn, json_body)
 from dms.web.physical import actor, archive_room_only, bp, check_code, now, only_visible
 
 
@@ -28,13 +30,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
-
-
-def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise InvalidInputError("a JSON object body is required")
-    return data
 
 
 def _me() -> User:
@@ -70,14 +65,12 @@ def api_suggest() -> Any:
 @requires(Action.PHYSICAL_MANAGE)
 def api_rooms() -> Any:
     name, _role = archive_room_only()
-    b = _body()
+    b = json_body(RoomIn)
     with session_scope(services().sessions) as s:
         done = physical.create_room(
-            s, actor=name, number=int(b["number"]), name=str(b.get("name", "")),
-            unit_count=int(b.get("unit_count", 1)), first_unit=int(b.get("first_unit", 1)),
-            sections=int(b.get("sections", 10)), levels=int(b.get("levels", 6)),
-            sides=parse_sides(str(b.get("sides", "".join(SIDES)))),
-            boxes_per_slot=int(b.get("boxes_per_slot", 10)))
+            s, actor=name, number=b.number, name=b.name, unit_count=b.unit_count,
+            first_unit=b.first_unit, sections=b.sections, levels=b.levels,
+            sides=parse_sides(b.sides or "".join(SIDES)), boxes_per_slot=b.boxes_per_slot)
     return jsonify(_plain(done)), 201
 
 
@@ -85,10 +78,9 @@ def api_rooms() -> Any:
 @requires(Action.PHYSICAL_MANAGE)
 def api_boxes() -> Any:
     name, _role = archive_room_only()
-    b = _body()
+    b = json_body(BoxesIn)
     with session_scope(services().sessions) as s:
-        boxes = physical.create_boxes(s, count=int(b.get("count", 1)),
-                                      capacity=int(b.get("capacity", 10)), actor=name)
+        boxes = physical.create_boxes(s, count=b.count, capacity=b.capacity, actor=name)
         codes = [x.code for x in boxes]
     return jsonify({"codes": codes}), 201
 
@@ -97,12 +89,12 @@ def api_boxes() -> Any:
 @requires(Action.PHYSICAL_MANAGE)
 def api_volumes() -> Any:
     name, _role = archive_room_only()
-    b = _body()
+    b = json_body(VolumeIn)
     with session_scope(services().sessions) as s:
-        vol = physical.form_volume(s, actor=name, business_no=b.get("business_no"),
-                                   customer_no=b.get("customer_no"), title=b.get("title", ""))
-        if b.get("box_code"):
-            physical.put_volume_in_box(s, volume_no=vol.volume_no, box_code=b["box_code"],
+        vol = physical.form_volume(s, actor=name, business_no=b.business_no or None,
+                                   customer_no=b.customer_no or None, title=b.title)
+        if b.box_code:
+            physical.put_volume_in_box(s, volume_no=vol.volume_no, box_code=b.box_code,
                                        user=_me(), checklist=services().checklist, now=now())
         vno = vol.volume_no
     return jsonify({"volume_no": vno}), 201
@@ -112,10 +104,9 @@ def api_volumes() -> Any:
 @requires(Action.PHYSICAL_MANAGE)
 def api_move() -> Any:
     archive_room_only()
-    b = _body()
+    b = json_body(MoveIn)
     with session_scope(services().sessions) as s:
-        moved = physical.move_box(s, box_code=str(b.get("box", "")),
-                                  slot_code=str(b.get("slot", "")), user=_me(),
+        moved = physical.move_box(s, box_code=b.box, slot_code=b.slot, user=_me(),
                                   checklist=services().checklist, now=now())
     return jsonify(_plain(moved))
 
@@ -132,12 +123,10 @@ def api_box_history(code: str) -> Any:
 @requires(Action.PHYSICAL_MANAGE)
 def api_stocktake() -> Any:
     name, _role = archive_room_only()
-    b = _body()
+    b = json_body(StocktakeIn)
     with session_scope(services().sessions) as s:
-        report = physical_query.stock_take(s, first_slot=str(b.get("first", "")),
-                                           last_slot=str(b.get("last", "")),
-                                           scans=[str(x) for x in b.get("scans", [])],
-                                           actor=name)
+        report = physical_query.stock_take(s, first_slot=b.first, last_slot=b.last,
+                                           scans=b.scans, actor=name)
     return jsonify({**_plain(report), "clean": report.clean})
 
 
@@ -146,14 +135,13 @@ def api_stocktake() -> Any:
 def api_loan_request() -> Any:
     user = current_user()
     assert user is not None
-    b = _body()
+    b = json_body(LoanRequestIn)
     with session_scope(services().sessions) as s:
-        access.check_volume(s, principal(), Action.LOAN_REQUEST, str(b.get("volume_no", "")))
+        access.check_volume(s, principal(), Action.LOAN_REQUEST, b.volume_no)
         me = s.get(User, user.id)
         assert me is not None
-        loan = lending.request_loan(s, volume_no=str(b.get("volume_no", "")), user=me,
-                                    reason=str(b.get("reason", "")),
-                                    note=str(b.get("note", "")), now=now())
+        loan = lending.request_loan(s, volume_no=b.volume_no, user=me, reason=b.reason,
+                                    note=b.note, now=now())
         body = _loan(loan)
     return jsonify(body), 201
 
@@ -162,20 +150,19 @@ def api_loan_request() -> Any:
 @requires(Action.LOAN_DECIDE, variants={"action": {"cancel": Action.LOAN_CANCEL}})
 def api_loan_action(loan_id: int, action: str) -> Any:
     name, role = actor() if action == "cancel" else archive_room_only(Action.LOAN_DECIDE)
-    b = request.get_json(silent=True) or {}
+    b = json_body(LoanActionIn, optional=True)
     with session_scope(services().sessions) as s:
         access.check_loan(s, principal(), Action.LOAN_CANCEL if action == "cancel"
                           else Action.LOAN_DECIDE, loan_id)
         if action == "approve":
             loan = lending.approve_loan(s, loan_id, actor=name, role=role, now=now(),
-                                        note=str(b.get("note", "")))
+                                        note=b.note)
         elif action == "reject":
             loan = lending.reject_loan(s, loan_id, actor=name, role=role, now=now(),
-                                       reason=str(b.get("reason", "")))
+                                       reason=b.reason)
         elif action == "checkout":
-            days = b.get("days")
             loan = lending.check_out(s, loan_id, actor=name, role=role, now=now(),
-                                     days=int(days) if days is not None else None)
+                                     days=b.days)
         elif action == "cancel":
             loan = lending.cancel_loan(s, loan_id, actor=name, role=role, now=now())
         else:
@@ -189,7 +176,7 @@ def api_loan_action(loan_id: int, action: str) -> Any:
 def api_return() -> Any:
     name, role = archive_room_only(Action.LOAN_DECIDE)
     with session_scope(services().sessions) as s:
-        loan = lending.return_volume(s, str(_body().get("volume_no", "")), actor=name,
+        loan = lending.return_volume(s, json_body(ReturnIn).volume_no, actor=name,
                                      role=role, now=now())
         body = _loan(loan)
     return jsonify(body)

@@ -11,6 +11,7 @@ from dms.domain.lending import LOAN_REASON_NAMES_ZH, LOAN_STATE_NAMES_ZH, LoanSt
 from dms.errors import NotFoundError
 from dms.services import access, dispute, lending
 from dms.web.access import allowed_teams, current_user, principal, requires, services
+from dms.web.params import local_referrer
 from dms.web.physical import actor, archive_room_only, attempt, bp, now
 
 
@@ -35,7 +36,7 @@ def loan_request(volume_no: str) -> Any:
     assert user is not None
     with services().sessions() as s:
         access.check_volume(s, principal(), Action.LOAN_REQUEST, volume_no)
-    back = request.referrer or url_for("physical.volume_page", volume_no=volume_no)
+    back = local_referrer(url_for("physical.volume_page", volume_no=volume_no))
 
     def work(s: Any) -> int:
         me = s.get(User, user.id)
@@ -57,7 +58,7 @@ def loan_action(loan_id: int, action: str) -> Any:
     with services().sessions() as s:
         access.check_loan(s, principal(), Action.LOAN_CANCEL if action == "cancel"
                           else Action.LOAN_DECIDE, loan_id)
-    back = request.referrer or url_for("physical.loans")
+    back = local_referrer(url_for("physical.loans"))
     f = request.form
 
     def work(s: Any) -> str:

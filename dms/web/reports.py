@@ -18,6 +18,7 @@ from dms.services.statistics import (GROUPS, completeness, overdue_by_team, retu
                                      timeliness)
 from dms.domain.personal_data import mask_text, mask_value
 from dms.web.access import allowed_teams, requires, sees_personal_data, services
+from dms.web.params import int_arg
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 SCREEN_ROWS = 500  # the page shows this many gap rows; downloads have them all
@@ -56,7 +57,7 @@ def overview() -> Any:
     group_by = request.args.get("group_by", "team")
     if group_by not in GROUPS:
         abort(400, f"group_by is one of {', '.join(GROUPS)}")
-    days = max(1, request.args.get("older_than", 7, type=int))
+    days = int_arg("older_than", 7, lo=1, hi=36_500)  # up to a hundred years
     f = _filter()
     with svc.sessions() as s:
         comp = completeness(s, svc.checklist, svc.settings.classify_review_below,

@@ -19,6 +19,7 @@ from dms.services import access
 from dms.services import classification as cls
 from dms.services.container import Services
 from dms.web.access import allowed_teams, current_user, pii, principal, requires, services
+from dms.web.params import local_target, page_arg
 from dms.web.i18n import EN
 
 bp = Blueprint("review", __name__)
@@ -55,7 +56,7 @@ def _status(svc: Services) -> ModelStatus:
 @requires(Action.DOCUMENT_CLASSIFY)
 def queue() -> Any:
     svc = services()
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     teams = allowed_teams(Action.DOCUMENT_CLASSIFY)
     with svc.sessions() as s:
         q = cls.review_query(svc.settings, teams).options(
@@ -81,7 +82,7 @@ def confirm() -> Any:
     decisions = {i: bulk or request.form.get(f"type_{i}", "") for i in ids}
     done = _decide(decisions, name, request.form.get("reason", ""))
     flash(f"已确认 {done} 份文档 / {done} documents confirmed", "ok")
-    return redirect(request.form.get("next") or url_for("review.queue"))
+    return redirect(local_target(request.form.get("next"), url_for("review.queue")))
 
 
 @bp.route("/documents/<int:doc_id>/type", methods=["POST"])

@@ -14,6 +14,7 @@ from dms.services.indexing import document_team_code
 from dms.domain.access import Action
 from dms.domain.personal_data import mask_text, mask_value
 from dms.web.access import allowed_teams, requires, sees_personal_data, services
+from dms.web.params import MAX_SEARCH_WINDOW, int_arg
 from search import SearchQuery, SearchResult
 from search.base import FACET_FIELDS, FILTER_FIELDS
 
@@ -26,6 +27,8 @@ SORTS = ("relevance", "date_desc", "date_asc")
 # Parameters that make up a search; pagination and facet links carry all of them.
 _SEARCH_PARAMS = ("q", "sort", "from", "to", "size", *FILTER_FIELDS)
 MLT_SIZE = 10
+MAX_QUERY_CHARS = 500  # a query or filter value; longer is not a search but an attack
+MAX_VALUES = 20
 
 
 def _query_from_request() -> SearchQuery:
@@ -38,18 +41,24 @@ def _query_from_request() -> SearchQuery:
         try:
             return date.fromisoformat(v)
         except ValueError:
-            raise InvalidInputError(f"{name} must be a date like 2024-01-31") from None
+            raise InvalidInputError(f"{name} must be a date like 2024-01-31",
+                                    field=name) from None
 
     sort = args.get("sort", "relevance") or "relevance"
     if sort not in SORTS:
-        raise InvalidInputError("sort must be relevance, date_desc or date_asc")
+        raise InvalidInputError("sort must be relevance, date_desc or date_asc", field="sort")
     filters = {f: [v for v in args.getlist(f) if v.strip()] for f in FILTER_FIELDS}
+    for name, values in (("q", args.getlist("q")), *filters.items()):
+        if len(values) > MAX_VALUES or any(len(v) > MAX_QUERY_CHARS for v in values):
+            raise InvalidInputError(f"{name}: at most {MAX_VALUES} values of "
+                                    f"{MAX_QUERY_CHARS} characters", field=name)
+    size = int_arg("size", 20, lo=1, hi=100)
+    page = int_arg("page", 1, lo=1, hi=MAX_SEARCH_WINDOW // size)
     return SearchQuery(
         text=args.get("q", "").strip(),
         filters={f: vs for f, vs in filters.items() if vs},
         date_from=_date("from"), date_to=_date("to"), sort=sort,  # type: ignore[arg-type]
-        page=max(1, args.get("page", 1, type=int)),
-        size=min(100, max(1, args.get("size", 20, type=int))),
+        page=page, size=size,
         allowed_teams=allowed_teams(),
     )
 

@@ -90,7 +90,7 @@ def env(settings: Settings) -> Iterator[Env]:
 def env_any_db(database_url: str, tmp_path: Path) -> Iterator[Env]:
     """The same on SQLite and PostgreSQL, for the set-based queries (review queue)."""
     s = load_settings(data_dir=tmp_path / "var", database_url=database_url,
-                      secret_key="test", _env_file=None)
+                      secret_key="test" * 32, _env_file=None)
     yield from make_env(s)
 
 

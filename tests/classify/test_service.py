@@ -128,7 +128,7 @@ def _village_certificate(i: int) -> str:
 def small_settings(tmp_path: Path) -> Settings:
     from dms.settings import load_settings
 
-    return load_settings(data_dir=tmp_path / "var", secret_key="test", _env_file=None,
+    return load_settings(data_dir=tmp_path / "var", secret_key="test" * 32, _env_file=None,
                          classify_min_training_docs=20, classify_retrain_after=3)
 
 

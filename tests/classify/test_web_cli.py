@@ -29,6 +29,7 @@ def _client(env: Env, role: str = "archivist") -> FlaskClient:
     with session_scope(env.services.sessions) as s:
         create_user(s, role, PASSWORD, role, display_name="王档案")
     app = create_app(env.settings, dispatcher=NoQueue(), services=env.services)
+    app.config["WTF_CSRF_ENABLED"] = False  # not a CSRF test: tests/web covers CSRF
     client = app.test_client()
     assert client.post("/login", data={"username": role, "password": PASSWORD}).status_code == 302
     return client
@@ -94,7 +95,7 @@ def test_cli_classify_document_retrain_and_evaluate(env: Env) -> None:
     with session_scope(env.services.sessions) as s:
         for code, doc_id in ids.items():
             cls.confirm_type(s, env.services, doc_id, code, actor="archivist")
-    runner = CliRunner(env={"DMS_DATA_DIR": str(env.settings.data_dir), "DMS_SECRET_KEY": "t",
+    runner = CliRunner(env={"DMS_DATA_DIR": str(env.settings.data_dir), "DMS_SECRET_KEY": "t" * 32,
                             "DMS_CLASSIFY_MIN_TRAINING_DOCS": "4"})
     r = runner.invoke(cli, ["classify", "--document", str(ids["YDSQS"])])
     assert r.exit_code == 0, r.output

@@ -78,9 +78,9 @@ def scanner_folder(root: Path) -> Path:
 @pytest.fixture(scope="session")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     root = tmp_path_factory.mktemp("e2e")
-    env = {**os.environ, "DMS_DATA_DIR": str(root / "var"), "DMS_SECRET_KEY": "e2e",
+    env = {**os.environ, "DMS_DATA_DIR": str(root / "var"), "DMS_SECRET_KEY": "e2e" * 32,
            "DMS_LOG_LEVEL": "INFO"}
-    settings = load_settings(data_dir=root / "var", secret_key="e2e", _env_file=None)
+    settings = load_settings(data_dir=root / "var", secret_key="e2e" * 32, _env_file=None)
     upgrade(settings.database_url)
     services = build_services(settings)
     with session_scope(services.sessions) as s:

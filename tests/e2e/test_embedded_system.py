@@ -58,6 +58,7 @@ def test_a_two_character_chinese_word_finds_the_page(system: System) -> None:
 
 def test_web_login_document_view_and_search(system: System) -> None:
     app = create_app(system.settings, dispatcher=system.dispatcher, services=system.services)
+    app.config["WTF_CSRF_ENABLED"] = False  # not a CSRF test: tests/web covers CSRF
     client = app.test_client()
     assert client.get("/").status_code == 302  # login first
     r = client.post("/login", data={"username": "admin", "password": "wrong-password"})
@@ -84,6 +85,7 @@ def test_web_login_document_view_and_search(system: System) -> None:
 
 def test_team_member_does_not_see_other_teams_archive(system: System) -> None:
     app = create_app(system.settings, dispatcher=system.dispatcher, services=system.services)
+    app.config["WTF_CSRF_ENABLED"] = False  # not a CSRF test: tests/web covers CSRF
     client = app.test_client()
     client.post("/login", data={"username": "handler", "password": PASSWORD})
     api = client.get("/api/v1/search?q=合同").get_json()
@@ -95,5 +97,6 @@ def test_team_member_does_not_see_other_teams_archive(system: System) -> None:
 
 def test_health_endpoint(system: System) -> None:
     app = create_app(system.settings, dispatcher=system.dispatcher, services=system.services)
+    app.config["WTF_CSRF_ENABLED"] = False  # not a CSRF test: tests/web covers CSRF
     body = app.test_client().get("/healthz").get_json()
     assert body["status"] == "ok", body

@@ -108,7 +108,7 @@ def test_sigkill_mid_run_then_rerun_completes(tmp_path: Path) -> None:
 
 
 def _batches_listing(data_dir: Path) -> str:
-    env = {"DMS_DATA_DIR": str(data_dir), "DMS_SECRET_KEY": "t", "DMS_LOG_LEVEL": "WARNING"}
+    env = {"DMS_DATA_DIR": str(data_dir), "DMS_SECRET_KEY": "t" * 32, "DMS_LOG_LEVEL": "WARNING"}
     res = CliRunner().invoke(cli, ["ingest", "--batches", "--locale", "en"], env=env)
     assert res.exit_code == 0, res.output
     return res.output

@@ -34,7 +34,7 @@ def at(text: str) -> datetime:
 
 def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:
     return load_settings(data_dir=tmp_path / "var", database_url=database_url,
-                         secret_key="test", _env_file=None, **overrides)
+                         secret_key="test" * 32, _env_file=None, **overrides)
 
 
 def seed(services: Services) -> None:

@@ -20,7 +20,9 @@ from tests.lifecycle.conftest import PASSWORD, add_document, event, state_of
 
 @pytest.fixture
 def app(sqlite_services: Services) -> Flask:
-    return create_app(sqlite_services.settings, services=sqlite_services)
+    app = create_app(sqlite_services.settings, services=sqlite_services)
+    app.config["WTF_CSRF_ENABLED"] = False  # not a CSRF test: tests/web covers CSRF
+    return app
 
 
 @pytest.fixture

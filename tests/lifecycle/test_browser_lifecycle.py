@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, object]]:
     root = tmp_path_factory.mktemp("lifecycle-ui")
-    settings = load_settings(data_dir=root / "var", secret_key="ui", _env_file=None)
+    settings = load_settings(data_dir=root / "var", secret_key="ui" * 32, _env_file=None)
     upgrade(settings.database_url)
     services = build_services(settings)
     try:
@@ -46,7 +46,9 @@ def test_one_item_from_event_to_archived(served: tuple[str, str, object]) -> Non
     with chromium_page() as page:
 
         def login(username: str) -> None:
-            page.goto(base + "/logout")
+            if page.query_selector("#logout"):  # logout is a POST form with a CSRF token
+                page.click("#logout")
+            page.goto(base + "/login")
             log_in(page, username, PASSWORD)
             page.wait_for_selector("#inbox-counts")
 

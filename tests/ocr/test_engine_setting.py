@@ -42,7 +42,7 @@ class InlineDispatcher:
 def env_for(data_dir: Path, by_type: dict[str, str]) -> dict[str, str]:
     return {"DMS_DATA_DIR": str(data_dir), "DMS_OCR_ENGINE": "ppocr",
             "DMS_OCR_ENGINE_BY_DOC_TYPE": json.dumps(by_type), "DMS_OCR_LANGUAGES": "chi_sim",
-            "DMS_SECRET_KEY": "test"}
+            "DMS_SECRET_KEY": "test" * 32}
 
 
 @pytest.fixture

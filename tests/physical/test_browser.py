@@ -34,7 +34,7 @@ def _page_png() -> bytes:
 
 def _prepare(root: Path) -> None:
     """A data dir with a shelved contract: documents inserted directly, no OCR."""
-    settings = load_settings(data_dir=root / "var", secret_key="b", _env_file=None)
+    settings = load_settings(data_dir=root / "var", secret_key="b" * 32, _env_file=None)
     upgrade(settings.database_url)
     svc = build_services(settings)
     try:
@@ -68,7 +68,7 @@ def _prepare(root: Path) -> None:
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("physical-browser")
     _prepare(root)
-    with live_server({"DMS_DATA_DIR": str(root / "var"), "DMS_SECRET_KEY": "b"},
+    with live_server({"DMS_DATA_DIR": str(root / "var"), "DMS_SECRET_KEY": "b" * 32},
                      root / "serve.log") as url:
         yield url
 

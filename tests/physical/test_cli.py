@@ -18,7 +18,7 @@ from dms.settings import load_settings
 
 
 def dms(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DMS_DATA_DIR": str(root / "var"), "DMS_SECRET_KEY": "cli"}
+    env = {**os.environ, "DMS_DATA_DIR": str(root / "var"), "DMS_SECRET_KEY": "cli" * 32}
     return subprocess.run([sys.executable, "-m", "dms", *args], env=env, capture_output=True,
                           text=True, timeout=120)
 

@@ -67,8 +67,9 @@ def test_inbox_page_shows_the_overdue_loan(settings: Settings) -> None:
             create_user(s, "archivist", PASSWORD, "archivist", display_name="王档案")
             create_user(s, "lawyer", PASSWORD, "dispute", display_name="赵律师")
             lend_out(db, s, "3301000011", "lawyer", datetime.now(UTC) - timedelta(days=40))
-        client = create_app(settings, dispatcher=RecordingDispatcher(), services=svc)\
-            .test_client()
+        app = create_app(settings, dispatcher=RecordingDispatcher(), services=svc)
+        app.config["WTF_CSRF_ENABLED"] = False  # not a CSRF test: tests/web covers CSRF
+        client = app.test_client()
         client.post("/login", data={"username": "lawyer", "password": PASSWORD})
         page = client.get("/archive/inbox").get_data(as_text=True)
         assert 'id="list-overdue_loans"' in page and "JZ3301000011-01" in page

@@ -25,7 +25,7 @@ _n = itertools.count(1)
 def svc(tmp_path: Path, database_url: str) -> Iterator[Services]:
     upgrade(database_url)
     s = build_services(load_settings(data_dir=tmp_path / "var", database_url=database_url,
-                                     secret_key="test", _env_file=None))
+                                     secret_key="test" * 32, _env_file=None))
     yield s
     s.close()
 

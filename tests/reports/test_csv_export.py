@@ -56,7 +56,7 @@ def both(tmp_path: Path, postgres: ThrowawayPostgres) -> Iterator[tuple[Services
     for url in (f"sqlite:///{tmp_path / 'c.sqlite'}", postgres.create_database("csvsame")):
         upgrade(url)
         svc = build_services(load_settings(data_dir=tmp_path / "var", database_url=url,
-                                           secret_key="test", _env_file=None))
+                                           secret_key="test" * 32, _env_file=None))
         with session_scope(svc.sessions) as s:
             _fill(s)
         made.append(svc)

@@ -203,7 +203,7 @@ def test_sqlite_and_postgres_write_the_same_csv_from_the_table(
     for url in (f"sqlite:///{tmp_path / 'c.sqlite'}", postgres.create_database("tablecsv")):
         upgrade(url)
         svc = build_services(load_settings(data_dir=tmp_path / "var", database_url=url,
-                                           secret_key="test", _env_file=None))
+                                           secret_key="test" * 32, _env_file=None))
         with session_scope(svc.sessions) as s:
             test_csv_export._fill(s)
             gap_table.rebuild(s, svc.checklist, BELOW)

@@ -47,7 +47,7 @@ class Archive:
 
 def env_for(settings: Settings) -> dict[str, str]:
     """Environment that makes ``dms`` (the CLI) use this archive."""
-    return {"DMS_DATA_DIR": str(settings.data_dir), "DMS_SECRET_KEY": "test",
+    return {"DMS_DATA_DIR": str(settings.data_dir), "DMS_SECRET_KEY": "test" * 32,
             "DMS_CONFIG_DIR": str(REPO / "config"), "DMS_LOG_LEVEL": "WARNING"}
 
 

@@ -24,6 +24,7 @@ def client(archive: Archive) -> Iterator[FlaskClient]:
         create_user(s, "boss", PASSWORD, "admin")
     app = create_app(archive.settings, services=archive.services)
     app.config["TESTING"] = True
+    app.config["WTF_CSRF_ENABLED"] = False  # not a CSRF test: tests/web covers CSRF
     with app.test_client() as c:
         yield c
 

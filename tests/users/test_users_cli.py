@@ -16,7 +16,7 @@ PASSWORD = "users-cli-pw-1"
 
 
 def run(tmp_path: Path, *args: str) -> Result:
-    env = {"DMS_DATA_DIR": str(tmp_path / "var"), "DMS_SECRET_KEY": "users"}
+    env = {"DMS_DATA_DIR": str(tmp_path / "var"), "DMS_SECRET_KEY": "users" * 32}
     return CliRunner().invoke(cli, ["users", "create", *args, "--password", PASSWORD], env=env)
 
 

@@ -166,7 +166,7 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 def make_system(root: Path, **env: str) -> WorkerSystem:
     """A data dir, its migrated SQLite DB, and the env a worker subprocess needs.
     ``env`` holds extra ``DMS_*`` settings shared by this process and the workers."""
-    base = {"DMS_DATA_DIR": str(root / "var"), "DMS_SECRET_KEY": "worker-tests",
+    base = {"DMS_DATA_DIR": str(root / "var"), "DMS_SECRET_KEY": "worker-tests" * 32,
             "DMS_OCR_LANGUAGES": "chi_sim", "DMS_LOG_LEVEL": "INFO", **env}
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("DMS_")} | base
     overrides = {k[len("DMS_"):].lower(): v for k, v in base.items()}

@@ -43,6 +43,7 @@ def services(settings: Settings) -> Services:
 def _client(settings: Settings, services: Services, user: str) -> FlaskClient:
     app = create_app(settings, services=services,
                      dispatcher=CeleryDispatcher(make_celery(settings)))
+    app.config["WTF_CSRF_ENABLED"] = False  # not a CSRF test: tests/web covers CSRF
     client = app.test_client()
     assert client.post("/login", data={"username": user, "password": PASSWORD}).status_code == 302
     return client
@@ -95,6 +96,7 @@ def test_an_archivist_reprocesses_a_document(settings: Settings, services: Servi
 def test_reprocess_needs_a_login(settings: Settings, services: Services) -> None:
     app = create_app(settings, services=services,
                      dispatcher=CeleryDispatcher(make_celery(settings)))
+    app.config["WTF_CSRF_ENABLED"] = False  # not a CSRF test: tests/web covers CSRF
     r = app.test_client().post("/documents/1/reprocess")
     assert r.status_code == 302 and "/login" in r.headers["Location"]
     assert _queued_tasks(settings) == []
