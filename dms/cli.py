@@ -225,7 +225,8 @@ def documents_delete(c: CliContext, document_id: int, reason: str, yes: bool) ->
 @click.option("--customer", "customer_no", default=None)
 @click.option("--all", "all_docs", is_flag=True)
 @click.option("--engine", default=None,
-              help="OCR engine for this reprocess run (tesseract, ppocr, ppocr5); default: settings")
+              help="OCR engine for this reprocess run (tesseract, ppocr, ppocr5);"
+                   " default: settings")
 @pass_ctx
 def ocr(c: CliContext, reprocess: bool, resume: bool, document_ids: tuple[int, ...],
         customer_no: str | None, all_docs: bool, engine: str | None) -> None:
