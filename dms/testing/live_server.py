@@ -76,7 +76,7 @@ def live_server(env: Mapping[str, str], log_path: Path, timeout: float = 60) -> 
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         proc = subprocess.Popen([sys.executable, "-m", "dms", "serve"], env=full_env,
-                                stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + timeout
         while not _healthy(base_url + HEALTH_PATH):

@@ -13,7 +13,9 @@ from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel
 
 from dms import __version__
+from dms.domain.access import Action
 from dms.web import api_models as m
+from dms.web.access import requires
 from search.base import FILTER_FIELDS
 
 bp = Blueprint("openapi", __name__)
@@ -159,5 +161,6 @@ def spec() -> dict[str, Any]:
 
 
 @bp.get("/api/openapi.json")
+@requires(Action.PUBLIC)  # the description of the APIs; every API itself needs a token/login
 def openapi_json() -> Response:
     return jsonify(spec())

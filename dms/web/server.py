@@ -9,8 +9,10 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger as GunicornLogger
 from werkzeug.serving import WSGIRequestHandler
 
+from dms.log_redaction import RedactPersonalData
 from dms.services.container import Services
 from dms.services.dispatch import Dispatcher
 from dms.settings import Settings
@@ -19,6 +21,17 @@ from dms.web.security import resolve_secret_key
 
 DEFAULT_WORKERS = 2
 DEFAULT_THREADS = 4  # gthread: a slow download does not hold a whole worker
+
+
+class _RedactingLogger(GunicornLogger):  # type: ignore[misc]
+    """gunicorn's access and error logs with ID, phone and bank account numbers masked:
+    search and dispute look-ups by such a number would otherwise put it in every request
+    line."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for log in (self.access_log, self.error_log):
+            log.addFilter(RedactPersonalData())
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -38,6 +51,8 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         self.cfg.set("worker_class", "gthread")
         self.cfg.set("timeout", 120)
         self.cfg.set("graceful_timeout", 10)
+        self.cfg.set("accesslog", "-")  # request lines to stdout, personal data masked
+        self.cfg.set("logger_class", _RedactingLogger)
         # Request lines and headers are bounded by gunicorn itself (limit_request_line 4094).
 
     def load(self) -> Flask:
