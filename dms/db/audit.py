@@ -105,7 +105,7 @@ def _entries(session: Session) -> Iterator[ChainEntry]:
     rows = session.execute(select(AuditEvent.__table__).order_by(AuditEvent.seq)
                            .execution_options(yield_per=2000)).mappings()
     for r in rows:
-        yield ChainEntry(r["id"], r["seq"], r["prev_hash"], r["hash"], entry_fields(r))
+        yield ChainEntry(r["id"], r["seq"], r["prev_hash"], r["hash"], entry_fields(dict(r)))
 
 
 def verify(session: Session) -> Verdict:

@@ -44,6 +44,8 @@ def create_app(settings: Settings, *, dispatcher: Dispatcher | None = None,
     for bp in (auth.bp, home.bp, documents.bp, search_views.bp, health.bp, ingest_api,
                physical.bp, review.bp, inbox.bp, events_api, reports.bp):
         app.register_blueprint(bp)
+    from dms.web import audit  # the admin audit page; its hook records reads of personal data
+    app.register_blueprint(audit.bp)
     register_error_handlers(app)
 
     @app.before_request
