@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from dms.db.models import AuditEvent
 from dms.domain.audit import ACTION_NAMES_ZH
@@ -24,7 +24,7 @@ from dms.web.audit_reads import record_reads
 from dms.web.auth import current_user, login_required, services
 from dms.web.i18n import EN
 
-bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
+bp = Blueprint("audit", __name__)
 bp.after_app_request(record_reads)
 PAGE_SIZE = 50
 
@@ -62,7 +62,7 @@ def _int(name: str, default: int) -> int:
         raise InvalidInputError(f"{name} must be a whole number") from None
 
 
-@bp.route("")
+@bp.route("/admin/audit")
 @login_required
 def page() -> Any:
     _admin_only()
@@ -71,14 +71,14 @@ def page() -> Any:
     number, size = _int("page", 1), _int("size", PAGE_SIZE)
     with services().sessions() as s:
         rows, total = audit_log.page_of(s, f, number, size)
-        actions = sorted({*ACTION_NAMES_ZH, *s.scalars(select(distinct(AuditEvent.action)))})
+        actions = sorted({*ACTION_NAMES_ZH, *s.scalars(select(AuditEvent.action).distinct())})
         shown = [audit_log.as_row(ev, tz) for ev in rows]
     return render_template("admin_audit.html", rows=shown, total=total, page=number,
                            size=size, pages=max(1, -(-total // size)), actions=actions,
                            action_names=ACTION_NAMES_ZH, args=request.args, tz=tz.key)
 
 
-@bp.route(".csv")
+@bp.route("/admin/audit.csv")
 @login_required
 def export() -> Response:
     _admin_only()
