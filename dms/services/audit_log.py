@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dms.db import audit
 from dms.db.models import AuditEvent
-from dms.db.session import session_scope
 from dms.domain.audit import ACTION_NAMES_ZH
 from dms.errors import InvalidInputError
 from dms.services.report_formats import csv_lines
@@ -135,15 +134,30 @@ def csv_chunks(session: Session, f: AuditFilter, tz: ZoneInfo) -> Iterator[str]:
     yield from csv_lines(COLUMNS, (as_row(ev, tz) for ev in rows), HEADINGS_ZH)
 
 
+def audit_session(sessions: sessionmaker[Session]) -> Session:
+    """A plain session on the same database for recording reads: an audit-only
+    transaction derives nothing (no gap-table catch-up, no after-commit effects), and
+    skipping that halves the cost of an audited read."""
+    return Session(bind=sessions.kw["bind"], expire_on_commit=False)
+
+
 def record_read(sessions: sessionmaker[Session], *, actor: str, action: str, entity: str,
                 entity_id: object, customer_no: str = "", remote_addr: str = "",
                 data: dict[str, Any] | None = None) -> None:
     """One read of personal data, in its own short transaction (the read itself wrote
     nothing; the chain lock is held only for this append)."""
-    with session_scope(sessions) as s:
-        audit.record(s, actor=actor[:64], action=action, entity=entity,
-                     entity_id=str(entity_id)[:64], customer_no=customer_no[:32],
-                     remote_addr=remote_addr[:64], data=data)
+    with audit_session(sessions) as s:
+        add_read(s, actor=actor, action=action, entity=entity, entity_id=entity_id,
+                 customer_no=customer_no, remote_addr=remote_addr, data=data)
+        s.commit()
+
+
+def add_read(session: Session, *, actor: str, action: str, entity: str, entity_id: object,
+             customer_no: str = "", remote_addr: str = "",
+             data: dict[str, Any] | None = None) -> None:
+    audit.record(session, actor=actor[:64], action=action, entity=entity,
+                 entity_id=str(entity_id)[:64], customer_no=customer_no[:32],
+                 remote_addr=remote_addr[:64], data=data)
 
 
 def cli_actor() -> tuple[str, str]:

@@ -25,7 +25,7 @@ from werkzeug.datastructures import MultiDict
 from dms.db.models import Customer, Document
 from dms.domain.audit import ReadAction as A
 from dms.domain.audit import mask_personal_numbers
-from dms.services.audit_log import record_read
+from dms.services.audit_log import add_read, audit_session
 from dms.web.auth import current_user, services
 from search.base import FILTER_FIELDS
 
@@ -144,16 +144,17 @@ def record_reads(response: Response) -> Response:
     actor = _who()
     if actor is None:
         return response
-    svc = services()
     try:
-        with svc.sessions() as s:
+        # One short transaction: whose data it was, then the entry.
+        with audit_session(services().sessions) as s:
             read = describe(s, request.view_args or {}, request.args)
-        if read is None:
-            return response
-        data = {**read.data, "denied": True} if status == 403 else read.data
-        record_read(svc.sessions, actor=actor, action=read.action, entity=read.entity,
-                    entity_id=read.entity_id, customer_no=read.customer_no,
-                    remote_addr=request.remote_addr or "", data=data)
+            if read is None:
+                return response
+            data = {**read.data, "denied": True} if status == 403 else read.data
+            add_read(s, actor=actor, action=read.action, entity=read.entity,
+                     entity_id=read.entity_id, customer_no=read.customer_no,
+                     remote_addr=request.remote_addr or "", data=data)
+            s.commit()
     except Exception:
         log.exception("could not audit %s %s; the answer is withheld", request.method,
                       request.path)
