@@ -24,6 +24,8 @@ class ReadAction(StrEnum):
     (``transition``, ``classified``, ``loan_approved``…)."""
 
     CUSTOMER_VIEW = "customer_view"
+    CUSTOMER_LIST = "customer_list"
+    VOLUME_VIEW = "volume_view"
     DOCUMENT_VIEW = "document_view"
     ORIGINAL_DOWNLOAD = "original_download"
     PAGE_IMAGE_VIEW = "page_image_view"
@@ -41,7 +43,8 @@ class ReadAction(StrEnum):
 
 # Names on the audit page and in its CSV, Chinese first (English via dms.web.i18n).
 ACTION_NAMES_ZH: dict[str, str] = {
-    ReadAction.CUSTOMER_VIEW: "查看客户", ReadAction.DOCUMENT_VIEW: "查看文档",
+    ReadAction.CUSTOMER_VIEW: "查看客户", ReadAction.CUSTOMER_LIST: "浏览客户列表",
+    ReadAction.VOLUME_VIEW: "查看卷宗", ReadAction.DOCUMENT_VIEW: "查看文档",
     ReadAction.ORIGINAL_DOWNLOAD: "下载原件", ReadAction.PAGE_IMAGE_VIEW: "查看页面图像",
     ReadAction.PAGE_TEXT_VIEW: "读取页面文字", ReadAction.SEARCHABLE_PDF_VIEW: "查看可检索PDF",
     ReadAction.SEARCH: "搜索", ReadAction.SIMILAR_SEARCH: "相似文档搜索",

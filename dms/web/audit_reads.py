@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from dms.db.models import Customer, Document
+from dms.db.models import Box, Customer, Document, Volume
 from dms.domain.audit import ReadAction as A
 from dms.domain.audit import mask_personal_numbers
 from dms.services.audit_log import add_read, audit_session
@@ -85,9 +85,36 @@ def _gap_report(_s: Session, _view: Mapping[str, Any], args: MultiDict[str, str]
                 args.get("customer", "").strip(), data)
 
 
-def _labels(_s: Session, view: Mapping[str, Any], args: MultiDict[str, str]) -> Read:
-    codes = [c for c in args.get("codes", "").replace(" ", ",").split(",") if c]
-    return Read(A.LABEL_PRINT, str(view["kind"]), ",".join(codes)[:64], "", {"codes": codes})
+def _customers_of_volumes(s: Session, kind: str, codes: list[str]) -> list[str]:
+    """Whose paper the labels name: the customers of the volumes (in the boxes)."""
+    stmt = select(Customer.customer_no).join(Volume, Volume.customer_id == Customer.id)
+    if kind == "boxes":
+        stmt = stmt.join(Box, Volume.box_id == Box.id).where(Box.code.in_(codes))
+    else:
+        stmt = stmt.where(Volume.volume_no.in_(codes))
+    return sorted(set(s.scalars(stmt)))
+
+
+def _labels(s: Session, view: Mapping[str, Any], args: MultiDict[str, str]) -> Read:
+    codes = [c for c in args.get("codes", "").replace(" ", ",").split(",") if c][:500]
+    customers = _customers_of_volumes(s, str(view["kind"]), codes)
+    return Read(A.LABEL_PRINT, str(view["kind"]), ",".join(codes)[:64],
+                customers[0] if len(customers) == 1 else "",
+                {"codes": codes, **({"customers": customers} if customers else {})})
+
+
+def _volume(s: Session, view: Mapping[str, Any], _args: MultiDict[str, str]) -> Read:
+    volume_no = str(view["volume_no"])
+    customers = _customers_of_volumes(s, "volumes", [volume_no])
+    return Read(A.VOLUME_VIEW, "volume", volume_no, customers[0] if customers else "")
+
+
+def _customer_list(_s: Session, _view: Mapping[str, Any], args: MultiDict[str, str]) -> Read:
+    q = args.get("q", "").strip()
+    data = {"page": args["page"]} if args.get("page", "1") != "1" else {}
+    if q:
+        return Read(A.SEARCH, "customers", "", "", {"q": mask_personal_numbers(q), **data})
+    return Read(A.CUSTOMER_LIST, "customers", "", "", data)
 
 
 def _dispute(_s: Session, _view: Mapping[str, Any], args: MultiDict[str, str]) -> Read | None:
@@ -116,6 +143,8 @@ READS: dict[str, Describe] = {
     "search.api": _search,
     "search.similar": _document(A.SIMILAR_SEARCH),
     "home.customer": _customer,
+    "home.customers": _customer_list,
+    "physical.volume_page": _volume,
     "reports.gaps": _gap_report,
     "physical.label_pdf": _labels,
     "physical.dispute_view": _dispute,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dms.db import audit
 from dms.db.migrate import upgrade
-from dms.db.models import AuditEvent, Business, Customer, Document, Page
+from dms.db.models import AuditEvent, Business, Customer, Document, Page, Volume
 from dms.db.session import make_engine, make_session_factory, session_scope
 from dms.services import physical
 from dms.services.container import Services, build_services
@@ -84,7 +84,9 @@ def svc(settings: Settings) -> Iterator[Services]:
                      searchable_pdf_key=f"derived/{digest}.pdf", page_count=1, ocr_status="done")
         d.pages.append(Page(page_no=1, image_key=f"pages/{digest}/1.png", text="供用电合同"))
         s.add_all([c, b, d])
-        physical.create_boxes(s, count=1, actor="keeper")
+        (box,) = physical.create_boxes(s, count=1, actor="keeper")
+        s.add(Volume(volume_no="JZ3301000001-01", customer_id=c.id, business_id=b.id,
+                     box_id=box.id))
     store.put_bytes(f"originals/{digest}", b"%PDF-1.4 original")
     store.put_bytes(f"derived/{digest}.pdf", b"%PDF-1.4 searchable")
     store.put_bytes(f"pages/{digest}/1.png", b"\x89PNG page")

@@ -33,12 +33,20 @@ def test_every_read_of_personal_data_is_recorded(svc: Services) -> None:
     ]
     # A dispute handler's look-up, an archivist's label print, a manager's download.
     client(svc, "lawyer").get("/physical/dispute?customer=3301000001")
-    client(svc, "keeper").get("/physical/labels/boxes.pdf?codes=BX00000001")
+    keeper = client(svc, "keeper")
+    keeper.get("/physical/labels/boxes.pdf?codes=BX00000001")
+    keeper.get("/physical/volumes/JZ3301000001-01")
+    keeper.get("/customers?q=张三")
+    keeper.get("/customers")
     client(svc, "manager").get(f"/documents/{d}/original").close()
-    assert [(e.actor, e.action, e.customer_no) for e in entries(svc)[-3:]] == [
-        ("lawyer", "dispute_lookup", "3301000001"), ("keeper", "label_print", ""),
-        ("manager", "original_download", "3301000001")]
-    assert entries(svc, action="label_print")[0].data == {"codes": ["BX00000001"]}
+    assert [(e.actor, e.action, e.entity, e.customer_no) for e in entries(svc)[-6:]] == [
+        ("lawyer", "dispute_lookup", "customer", "3301000001"),
+        ("keeper", "label_print", "boxes", "3301000001"),
+        ("keeper", "volume_view", "volume", "3301000001"),
+        ("keeper", "search", "customers", ""), ("keeper", "customer_list", "customers", ""),
+        ("manager", "original_download", "document", "3301000001")]
+    assert entries(svc, action="label_print")[0].data == {"codes": ["BX00000001"],
+                                                          "customers": ["3301000001"]}
     with svc.sessions() as s:
         assert audit.verify(s).broken is None
 
