@@ -3,7 +3,9 @@ transaction: lock the chain head, hash, insert) against the same view without it
 measured in the same run on the same database.
 
     .venv/bin/python benchmarks/audit_bench.py [--requests 200] [--rounds 5]
-        [--database-url postgresql+psycopg2://…]   (default: a temporary SQLite file)
+        [--postgres | --database-url postgresql+psycopg2://…]   (default: a temporary SQLite file)
+
+``--postgres`` starts a throwaway PostgreSQL server (dms.testing.postgres) for the run.
 
 Rounds alternate the two apps; the figure is the median of the per-round ratios, so a
 machine shared with other work swings both sides alike. Also printed: one bare append
@@ -30,6 +32,7 @@ from dms.services.audit_log import record_read
 from dms.services.container import build_services
 from dms.services.users import create_user, ensure_team
 from dms.settings import load_settings
+from dms.testing.postgres import ThrowawayPostgres
 from dms.web.app import create_app
 from dms.web.audit_reads import record_reads
 
@@ -66,7 +69,17 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--database-url", default="")
+    ap.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL")
     a = ap.parse_args()
+    if a.postgres:
+        with ThrowawayPostgres() as pg:
+            a.database_url = pg.create_database("audit_bench")
+            run(a)
+    else:
+        run(a)
+
+
+def run(a: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="dms-audit-bench-"))
     settings = load_settings(data_dir=tmp / "var", secret_key="bench", _env_file=None,
                              **({"database_url": a.database_url} if a.database_url else {}))
