@@ -61,15 +61,18 @@ def test_cli_reports_and_labels_are_audited(tmp_path: Path, database_url: str,
     res = run(tmp_path, database_url, "report", "gaps", "--customer", "3301000009",
               "--format", "csv")
     assert res.exit_code == 0, res.output
+    found = run(tmp_path, database_url, "search", "张三", "13812345678")
+    assert found.exit_code == 0, found.output
     res = run(tmp_path, database_url, "labels", "boxes", "BX00000001", "-o",
               str(tmp_path / "l.pdf"))
     with factory() as s:
-        got = [(e.actor, e.action, e.entity, e.customer_no) for e in
+        got = [(e.actor, e.action, e.entity, e.customer_no, e.data) for e in
                s.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
     me = f"cli:{getpass.getuser()}"
-    assert got[0] == (me, "report_export", "gap_report", "3301000009")
+    assert got[0][:4] == (me, "report_export", "gap_report", "3301000009")
+    assert got[1] == (me, "search", "search", "", {"q": "张三 138****5678"})
     # An unknown box is refused before anything is printed, so nothing more is recorded.
-    assert res.exit_code != 0 and len(got) == 1
+    assert res.exit_code != 0 and len(got) == 2
 
 
 @pytest.mark.postgres
