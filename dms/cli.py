@@ -155,9 +155,14 @@ def beat(c: CliContext) -> None:
 def search_cmd(c: CliContext, query: tuple[str, ...], as_json: bool, size: int) -> None:
     from search import SearchQuery
 
+    from dms.domain.audit import ReadAction, mask_personal_numbers
+    from dms.services.audit_log import record_cli_read
+
     index = c.services.index
     index.refresh()
     r = index.search(SearchQuery(text=" ".join(query), size=size))
+    record_cli_read(c.services.sessions, ReadAction.SEARCH, "search", "",
+                    data={"q": mask_personal_numbers(" ".join(query))})
     if as_json:
         click.echo(json.dumps({"total": r.total, "hits": [
             {"document_id": h.document_id, "page_no": h.page_no, "score": h.score,
@@ -329,6 +334,11 @@ def _register_optional() -> None:
     from dms.cli_tokens import tokens_group
 
     cli.add_command(tokens_group, "tokens")
+
+    from dms.cli_audit import audit_group, harden_audit
+
+    cli.add_command(audit_group, "audit")
+    db.add_command(harden_audit, "harden-audit")
 
 
 _register_optional()

@@ -9,9 +9,11 @@ from sqlalchemy import select
 from dms.cli import CliContext, pass_ctx
 from dms.db.models import Box
 from dms.db.session import session_scope
+from dms.domain.audit import ReadAction
 from dms.domain.locations import parse_sides
 from dms.errors import InvalidInputError
 from dms.services import labels, physical
+from dms.services.audit_log import record_cli_read
 
 
 @click.group(help="Archive rooms and their compact shelving.")
@@ -55,6 +57,10 @@ def _write(c: CliContext, contents: list[labels.LabelContent], out: Path, layout
     pdf = labels.render_labels_pdf(contents, size=size,
                                    layout="a4" if layout == "a4" else "label")
     out.write_bytes(pdf)
+    codes = [lc.code for lc in contents]  # labels carry customers' names: audited
+    record_cli_read(c.services.sessions, ReadAction.LABEL_PRINT,
+                    "volumes" if codes and codes[0].startswith("JZ") else "boxes",
+                    ",".join(codes)[:64], data={"codes": codes, "file": str(out)})
     click.echo(f"{len(contents)} labels → {out} "
                f"({layout}, {size.width_mm:g}×{size.height_mm:g} mm)")
 

@@ -11,6 +11,8 @@ from typing import Any
 import click
 
 from dms.cli import CliContext, pass_ctx
+from dms.domain.audit import ReadAction
+from dms.services.audit_log import record_cli_read
 from dms.errors import InvalidInputError
 
 
@@ -61,6 +63,11 @@ def gaps(c: CliContext, customer_no: str | None, team: str | None, everyone: boo
         raise InvalidInputError("xlsx needs --output FILE")
     f = GapFilter(customer_no=customer_no, team=team, only_gaps=only_gaps)
     svc = c.services
+    record_cli_read(svc.sessions, ReadAction.REPORT_EXPORT, "gap_report", fmt,
+                    customer_no=customer_no or "",
+                    data={k: v for k, v in (("team", team), ("all", everyone),
+                                            ("only_gaps", only_gaps),
+                                            ("output", str(output or ""))) if v})
     with svc.sessions() as s:
         below = svc.settings.classify_review_below
         rows = gap_rows(s, svc.checklist, below, f)

@@ -200,6 +200,24 @@ class AuditEvent(Base):
     to_state: Mapped[str] = mapped_column(String(24), default="")
     reason: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Reads of personal data (issue 17): whose data, and from which address.
+    customer_no: Mapped[str] = mapped_column(String(32), default="", server_default="",
+                                             index=True)
+    remote_addr: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # The hash chain (dms.domain.audit): position, the previous entry's hash, this one's.
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainHead(Base):
+    """One row: the last entry's position and hash. Appends lock it, so concurrent writers
+    cannot fork the chain, and ``dms audit verify`` notices a deleted tail."""
+
+    __tablename__ = "audit_chain_head"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class IngestBatch(Base):

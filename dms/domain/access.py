@@ -70,6 +70,7 @@ class Action(StrEnum):
     BATCH_UPLOAD = "batch.upload"            # the station upload API
     BATCH_READ = "batch.read"
     EVENT_POST = "event.post"                # the marketing system's events API
+    AUDIT_READ = "audit.read"                # the audit log of reads and changes, its export
 
 
 ACTION_NAMES_ZH = {
@@ -82,6 +83,7 @@ ACTION_NAMES_ZH = {
     Action.LOAN_DECIDE: "审批借出归还", Action.DISPUTE_LOOKUP: "纠纷查档",
     Action.PII_UNMASKED: "查看完整身份证号/电话/银行账号", Action.BATCH_UPLOAD: "扫描批次上传",
     Action.BATCH_READ: "扫描批次报告", Action.EVENT_POST: "推送业务事件",
+    Action.AUDIT_READ: "查看与导出审计日志",
 }
 
 SUBJECT_NAMES_ZH = {
@@ -117,6 +119,7 @@ _ROWS: dict[Action, tuple[Scope, ...]] = {
     Action.BATCH_UPLOAD:       (N, N, N, N, N, S, N, N),
     Action.BATCH_READ:         (N, N, N, N, N, S, N, N),
     Action.EVENT_POST:         (N, N, N, N, N, N, N, A),
+    Action.AUDIT_READ:         (N, N, N, N, N, N, A, N),
 }
 assert set(_ROWS) == set(Action) and all(len(r) == len(COLUMNS) for r in _ROWS.values())
 

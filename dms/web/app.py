@@ -51,6 +51,9 @@ def create_app(settings: Settings, *, dispatcher: Dispatcher | None = None,
     from dms.web import openapi
 
     app.register_blueprint(openapi.bp)  # /api/openapi.json
+
+    from dms.web import audit  # the admin audit page; its hook records reads of personal data
+    app.register_blueprint(audit.bp)
     register_error_handlers(app)
 
     @app.before_request
