@@ -8,14 +8,17 @@ nothing else in the code base reads the environment.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_DIR = PROJECT_ROOT / "config"
+_URL_FIELDS = frozenset({"database_url", "broker_url", "es_url", "s3_endpoint_url"})
+_USERINFO_PASSWORD = re.compile(r"(//[^/:@]*):[^/@]*@")
 
 
 class Settings(BaseSettings):
@@ -129,6 +132,13 @@ class Settings(BaseSettings):
         if self.secure_cookies is None:
             self.secure_cookies = self.public_url.lower().startswith("https://")
         return self
+
+    def __repr_args__(self) -> Any:
+        # URLs may carry a password (postgresql://user:pw@host/db): masked like SecretStr.
+        for name, value in super().__repr_args__():
+            if name in _URL_FIELDS and isinstance(value, str):
+                value = _USERINFO_PASSWORD.sub(r"\1:**********@", value)
+            yield name, value
 
     @property
     def secret_key_file(self) -> Path:

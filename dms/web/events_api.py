@@ -26,6 +26,8 @@ from dms.web.access import requires
 from dms.web.api_models import EventIn, parse
 
 events_api = Blueprint("events_api", __name__, url_prefix="/api/v1/events")
+# One step of one business: a few hundred bytes. The payload is stored with the event.
+MAX_EVENT_BYTES = 16 * 1024
 
 
 def _services() -> Services:
@@ -60,6 +62,9 @@ def post_event() -> tuple[Response, int]:
         # Keep the unreadable body for inspection like any other rejected event.
         return _reject_unreadable(system, raw)
     try:
+        if len(request.get_data()) > MAX_EVENT_BYTES:  # unknown keys are kept with the event
+            raise InvalidInputError(f"an event is at most {MAX_EVENT_BYTES // 1024} KB",
+                                    field="body")
         parse(EventIn, payload)  # types, lengths, dates in range: before anything is applied
     except InvalidInputError as exc:
         keep_rejected(_services(), system, capped(payload), "api", exc)

@@ -61,6 +61,10 @@ def test_secrets_are_secretstr_and_hidden_in_repr(tmp_path: Path) -> None:
     text = repr(settings) + str(settings) + str(settings.model_dump())
     for value in SECRETS.values():
         assert value not in text
+    pg = _settings(tmp_path, database_url="postgresql+psycopg2://dms:db-pw-secret@db/dms",
+                   broker_url="redis://:redis-pw-secret@redis:6379/0")
+    assert "db-pw-secret" not in repr(pg) and "redis-pw-secret" not in repr(pg)
+    assert "db-pw-secret" in pg.database_url  # only the representation is masked
 
 
 @dataclass
