@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask, g
+from werkzeug.routing import IntegerConverter
 
 from dms.services.container import Services, build_services
 from dms.services.dispatch import Dispatcher
@@ -12,9 +13,19 @@ from dms.web.i18n import get_locale, translate
 from dms.web.security import install as install_security, resolve_secret_key
 
 
+class RowIdConverter(IntegerConverter):
+    """``<int:…>`` in every route: a row id, 1 .. 2**31-1 (PostgreSQL's INTEGER). A larger
+    number is no row: 404, not an overflow error in the database driver (a 500)."""
+
+    def __init__(self, map: object, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
+
+
 def create_app(settings: Settings, *, dispatcher: Dispatcher | None = None,
                services: Services | None = None) -> Flask:
     app = Flask(__name__)
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
     app.config.update(
         SECRET_KEY=resolve_secret_key(settings),  # refuses a missing or known key
         SESSION_COOKIE_HTTPONLY=True,

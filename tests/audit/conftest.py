@@ -96,6 +96,7 @@ def svc(settings: Settings) -> Iterator[Services]:
 
 def client(svc: Services, username: str) -> FlaskClient:
     app = create_app(svc.settings, dispatcher=RecordingDispatcher(), services=svc)
+    app.config["WTF_CSRF_ENABLED"] = False  # not a CSRF test: tests/web covers CSRF
     c = app.test_client()
     assert c.post("/login", data={"username": username, "password": PASSWORD}).status_code == 302
     return c
