@@ -253,8 +253,8 @@ def test_concurrent_commits_on_one_business_both_count(built: Services) -> None:
     assert_table_is_live(svc)
 
 
-def test_cli_rebuild_then_report_from_the_table(sqlite_svc: Services,  # noqa: F811
-                                                runner: CliRunner) -> None:
+def test_cli_rebuild_then_report_from_the_table(sqlite_svc: Services) -> None:  # noqa: F811
+    runner = CliRunner()
     before = runner.invoke(cli, ["report", "gaps", "--all", "--format", "csv"])
     assert before.exit_code == 0, before.output
     r = runner.invoke(cli, ["report", "gaps", "--rebuild"])
