@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from dms.domain.access import Action, Scope, scope
 from dms.domain.roles import Role
 from dms.errors import ConflictError, InvalidInputError, PermissionDeniedError
 
@@ -42,7 +43,8 @@ MAX_LOAN_DAYS = 90
 
 #: States in which the volume is spoken for: no second loan may be opened.
 OPEN_STATES = frozenset({LoanState.REQUESTED, LoanState.APPROVED, LoanState.CHECKED_OUT})
-LENDING_ROLES = frozenset({Role.ARCHIVIST, Role.ADMIN})
+# Who decides on loans and keeps the shelves: the access policy's archive room.
+LENDING_ROLES = frozenset(r for r in Role if scope(r, Action.LOAN_DECIDE) is Scope.ALL)
 
 
 class LoanAction(StrEnum):

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from dms.db.models import Box, Business, Customer, Document, Slot, Team, Volume
+from dms.db.models import Box, Business, Customer, Document, Slot, Volume
 from dms.db.models_physical import VolumeDocument
 from dms.db.session import after_commit, session_scope
+from dms.services import access
 from search import PageDoc
 
 if TYPE_CHECKING:
@@ -34,10 +35,7 @@ IDENTIFIER_FACTS = ("contract_no", "id_number", "credit_code", "meter_no", "cust
 
 def document_team_code(session: Session, document: Document) -> str:
     """The team whose archive holds the document (its business's, else its customer's)."""
-    business: Business | None = document.business
-    team_id = (business.team_id if business else None) or document.customer.team_id
-    team = session.get(Team, team_id) if team_id else None
-    return team.code if team else ""
+    return access.team_code(session, access.document_team_id(document))
 
 
 def document_location(session: Session, document_id: int) -> str:

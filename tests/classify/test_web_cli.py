@@ -78,10 +78,11 @@ def test_document_page_shows_and_edits_facts(env: Env) -> None:
         assert env.doc(s, doc_id).doc_type == "DDXY"
 
 
-def test_dispute_role_may_look_but_not_decide(env: Env) -> None:
+def test_dispute_role_neither_sees_nor_decides_the_review_queue(env: Env) -> None:
+    """Type review is for those who scan, review and keep the paper (docs/ACCESS.md)."""
     doc_id = _classified(env, ["会议纪要"], "a.pdf")
     client = _client(env, role="dispute")
-    assert client.get("/review").status_code == 200
+    assert client.get("/review").status_code == 403
     assert client.post("/review/confirm", data={"doc_id": str(doc_id),
                                                 "bulk_type": "JFPZ"}).status_code == 403
 

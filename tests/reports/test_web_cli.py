@@ -27,8 +27,11 @@ AsUser = Callable[[str], FlaskClient]  # a client signed in as that user
 
 
 @pytest.fixture
-def sqlite_svc(web_services: Services) -> Services:
-    """The shared migrated archive (tests/conftest.py) with two teams' businesses."""
+def sqlite_svc(web_services: Services, monkeypatch: pytest.MonkeyPatch) -> Services:
+    """The shared migrated archive (tests/conftest.py) with two teams' businesses; the
+    environment points a plain ``CliRunner()`` at it too (tests/reports/test_gap_table.py)."""
+    monkeypatch.setenv("DMS_DATA_DIR", str(web_services.settings.data_dir))
+    monkeypatch.setenv("DMS_DATABASE_URL", web_services.settings.database_url)
     with session_scope(web_services.sessions) as s:
         yyb, dkh = team(s, "YYB", leader="lead"), team(s, "DKH")
         b = business(s, yyb, "SUSPEND", customer_no="3301000001", steps={"accept": T0})

@@ -26,6 +26,7 @@ def services(settings: Settings) -> Services:
     with session_scope(svc.sessions) as s:
         create_user(s, "archivist", PASSWORD, "archivist")
         create_user(s, "manager", PASSWORD, "manager")
+        create_user(s, "lawyer", PASSWORD, "dispute")
         c = Customer(customer_no="3301000042", name="李四")
         doc = Document(sha256="b" * 64, customer=c, source_name="合同.pdf",
                        mime="application/pdf", size_bytes=3, original_key="originals/x.pdf",
@@ -67,13 +68,15 @@ def _queued_tasks(settings: Settings) -> list[tuple[str, list[int]]]:
 
 def test_the_page_list_shows_status_confidence_review_and_errors(
         settings: Settings, services: Services) -> None:
-    client = _client(settings, services, "manager")
+    # Managers get reports, not the scans and their text (docs/ACCESS.md).
+    assert _client(settings, services, "manager").get("/documents/1").status_code == 403
+    client = _client(settings, services, "lawyer")
     html = client.get("/documents/1").get_data(as_text=True)
     assert 'id="page-status"' in html and "逐页识别状态" in html
     assert 'data-page="1" data-status="done"' in html and "52.5" in html and "需复核" in html
     assert 'data-page="2" data-status="failed"' in html
     assert "tesseract timed out after 1.00 s" in html
-    assert 'id="reprocess"' not in html  # a manager may look, not reprocess
+    assert 'id="reprocess"' not in html  # a dispute handler may look, not reprocess
     assert client.post("/documents/1/reprocess").status_code == 403
     en = client.get("/documents/1?lang=en").get_data(as_text=True)
     assert "OCR status by page" in en
