@@ -6,6 +6,7 @@ step back, with a mandatory reason.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from enum import StrEnum
@@ -148,8 +149,9 @@ EARLIEST_EVENT_YEAR, LATEST_EVENT_YEAR = 1970, 2100
 
 
 def _check_storable(value: object, where: str) -> None:
-    """Text a database can store: no NUL (PostgreSQL refuses it in text and JSON) and no
-    unpaired surrogate (not encodable as UTF-8). Found by tests/fuzz as 500s on PostgreSQL."""
+    """Values a database can store: no NUL (PostgreSQL refuses it in text and JSON), no
+    unpaired surrogate (not encodable as UTF-8), no NaN or Infinity (not JSON). Found by
+    tests/fuzz as 500s on PostgreSQL."""
     if isinstance(value, str):
         if "\x00" in value:
             raise InvalidInputError(f"{where} contains a NUL character")
@@ -158,6 +160,9 @@ def _check_storable(value: object, where: str) -> None:
         except UnicodeEncodeError:
             raise InvalidInputError(f"{where} contains an unpaired surrogate "
                                     "(not valid Unicode text)") from None
+    elif isinstance(value, float) and not math.isfinite(value):
+        # Python's JSON reader takes NaN and Infinity; JSON (and PostgreSQL) does not.
+        raise InvalidInputError(f"{where} is {value}, not a JSON number")
     elif isinstance(value, dict):
         for k, v in value.items():
             _check_storable(k, f"{where}: a field name")

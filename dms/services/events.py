@@ -11,6 +11,7 @@ import csv
 import hashlib
 import hmac
 import json
+import math
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -82,13 +83,16 @@ class Receipt:
 
 def _storable(value: Any) -> Any:
     """The rejected payload as it can be kept: NUL and unpaired surrogates (which the
-    database refuses, and which are why it was rejected) replaced (U+FFFD, "?")."""
+    database refuses, and which are why it was rejected) replaced (U+FFFD, "?"), NaN and
+    Infinity as text."""
     if isinstance(value, str):
         return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
     if isinstance(value, dict):
         return {_storable(str(k)): _storable(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_storable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # NaN and Infinity are not JSON
     return value
 
 

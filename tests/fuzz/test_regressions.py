@@ -48,12 +48,15 @@ def test_events_file_not_utf8_is_invalid_input(tmp_path: Path) -> None:
     ("team", "\ud800", "team contains an unpaired surrogate"),
     ("completed_at", "9999-12-31T23:59:59+08:00", "out of range"),
     ("completed_at", "0001-01-01T00:00:00", "out of range"),
+    ("team", float("nan"), "team is nan, not a JSON number"),
+    ("agent_applied", float("inf"), "agent_applied is inf"),
 ])
-def test_events_postgres_cannot_store_are_invalid_input(field: str, value: str,
+def test_events_postgres_cannot_store_are_invalid_input(field: str, value: object,
                                                         message: str) -> None:
     # Found by test_fuzz_generated_events on PostgreSQL: NUL raised psycopg2's ValueError,
     # an unpaired surrogate UnicodeEncodeError, year 9999 OverflowError in the deadline
-    # arithmetic -- each a 500 on the events API and a crash of `dms events import`.
+    # arithmetic, NaN (which Python's JSON reader accepts) PostgreSQL's "Token NaN is
+    # invalid" -- each a 500 on the events API and a crash of `dms events import`.
     payload = event("E1", "accept", "2026-03-02T09:00:00+08:00") | {field: value}
     with pytest.raises(InvalidInputError, match=message):
         parse_step_event(payload, default_tz=CST)
@@ -67,12 +70,16 @@ def test_a_rejected_event_with_nul_is_kept_on_both_databases(database_url: str,
     seed(services)
     path = tmp_path / "events.json"
     path.write_text(json.dumps([event("A\x00B", "accept", "2026-03-02T09:00:00+08:00",
-                                      note={"k\x00": ["\ud800"]})]), encoding="utf-8")
+                                      note={"k\x00": ["\ud800"]}), float("inf")]),
+                    encoding="utf-8")  # '[{...}, Infinity]': the minimal input was [Infinity]
     report = import_events(services, path, system="regress")
-    assert (report.accepted, report.rejected) == (0, 1)
+    assert (report.accepted, report.rejected) == (0, 2)
     assert "\x00" not in report.errors[0]
     with services.sessions() as s:
-        (kept,) = s.scalars(select(InboundEvent).where(InboundEvent.system == "regress"))
-    assert kept.status == "rejected" and kept.event_id == "A\ufffdB"
-    assert "NUL" in kept.error
+        kept = {k.event_id: k for k in s.scalars(
+            select(InboundEvent).where(InboundEvent.system == "regress"))}
+    assert sorted(kept) == ["", "A\ufffdB"]
+    assert all(k.status == "rejected" for k in kept.values())
+    assert "NUL" in kept["A\ufffdB"].error
+    assert kept[""].payload == {"raw": "inf"}
     services.close()
