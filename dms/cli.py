@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from dms import log_redaction
-from dms.errors import DmsError
+from dms.errors import DatabaseUnavailableError, DmsError
 from dms.services.container import Services, build_services
 from dms.services.dispatch import Dispatcher
 from dms.settings import Settings, load_settings
@@ -358,6 +359,13 @@ def main(argv: list[str] | None = None) -> None:
         if exc.hint:
             click.echo(f"  → {exc.hint}", err=True)
         sys.exit(exc.exit_code)
+    except (OperationalError, InterfaceError) as exc:  # the database went away mid-command
+        down = DatabaseUnavailableError("数据库不可用 / the database is unavailable: "
+                                        f"{str(exc.orig or exc).strip()[:300]}")
+        click.echo(f"error: {down.message}", err=True)
+        click.echo("  → 未提交的部分可重新运行同一命令完成 / run the same command again "
+                   "once it is back", err=True)
+        sys.exit(down.exit_code)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)

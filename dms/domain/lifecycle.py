@@ -6,6 +6,7 @@ step back, with a mandatory reason.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from enum import StrEnum
@@ -144,12 +145,40 @@ EVENT_FIELDS = ("event_id", "customer_no", "business_no", "business_type", "step
                 "completed_at", "handler")
 
 
+EARLIEST_EVENT_YEAR, LATEST_EVENT_YEAR = 1970, 2100
+
+
+def _check_storable(value: object, where: str) -> None:
+    """Values a database can store: no NUL (PostgreSQL refuses it in text and JSON), no
+    unpaired surrogate (not encodable as UTF-8), no NaN or Infinity (not JSON). Found by
+    tests/fuzz as 500s on PostgreSQL."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidInputError(f"{where} contains a NUL character")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInputError(f"{where} contains an unpaired surrogate "
+                                    "(not valid Unicode text)") from None
+    elif isinstance(value, float) and not math.isfinite(value):
+        # Python's JSON reader takes NaN and Infinity; JSON (and PostgreSQL) does not.
+        raise InvalidInputError(f"{where} is {value}, not a JSON number")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _check_storable(k, f"{where}: a field name")
+            _check_storable(v, f"event field {k}" if where == "event" else where)
+    elif isinstance(value, list):
+        for v in value:
+            _check_storable(v, where)
+
+
 def parse_step_event(payload: object, *, default_tz: tzinfo) -> StepEvent:
     """Validate the shape of an event (references are checked by the service). A naive
     ``completed_at`` is read in ``default_tz`` (the utility's local time)."""
     if not isinstance(payload, dict):
         raise InvalidInputError("an event must be a JSON object",
                                 hint="fields: " + ", ".join(EVENT_FIELDS))
+    _check_storable(payload, "event")
     missing = [f for f in EVENT_FIELDS if not str(payload.get(f) or "").strip()]
     if missing:
         raise InvalidInputError("event is missing fields: " + ", ".join(missing),
@@ -166,6 +195,11 @@ def parse_step_event(payload: object, *, default_tz: tzinfo) -> StepEvent:
                                 "date-time", hint="e.g. 2026-03-02T10:00:00+08:00") from None
     if at.tzinfo is None:
         at = at.replace(tzinfo=default_tz)
+    if not EARLIEST_EVENT_YEAR <= at.year <= LATEST_EVENT_YEAR:
+        # Deadlines are computed from it in working days; year 9999 overflowed (tests/fuzz).
+        raise InvalidInputError(f"completed_at {values['completed_at']!r} is out of range",
+                                hint=f"a date between {EARLIEST_EVENT_YEAR} and "
+                                     f"{LATEST_EVENT_YEAR}")
     agent = payload.get("agent_applied", False)
     if isinstance(agent, str):
         agent = agent.strip().lower() in ("1", "true", "yes", "y", "是")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,12 +55,27 @@ class Receipt:
         return dict(self.__dict__)
 
 
+def _storable(value: Any) -> Any:
+    """The rejected payload as it can be kept: NUL and unpaired surrogates (which the
+    database refuses, and which are why it was rejected) replaced (U+FFFD, "?"), NaN and
+    Infinity as text."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_storable(str(k)): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # NaN and Infinity are not JSON
+    return value
+
+
 def keep_rejected(services: Services, system: str, payload: Any, channel: str,
                    exc: DmsError) -> None:
-    p = payload if isinstance(payload, dict) else {"raw": payload}
+    p = _storable(payload if isinstance(payload, dict) else {"raw": payload})
     with session_scope(services.sessions) as s:
         s.add(InboundEvent(system=system, event_id=str(p.get("event_id") or "")[:128],
-                           status="rejected", error_code=exc.code, error=str(exc),
+                           status="rejected", error_code=exc.code, error=_storable(str(exc)),
                            channel=channel, business_no=str(p.get("business_no") or "")[:32],
                            step=str(p.get("step") or "")[:32], payload=p,
                            received_at=datetime.now(UTC)))
@@ -139,7 +155,7 @@ def import_events(services: Services, path: Path, *, system: str = "import") -> 
         except DmsError as exc:
             report.rejected += 1
             event_id = payload.get("event_id", "?") if isinstance(payload, dict) else "?"
-            report.errors.append(f"#{i} {event_id}: {exc}")
+            report.errors.append(_storable(f"#{i} {event_id}: {exc}"))  # printable too
             continue
         if r.status == "duplicate":
             report.duplicates += 1

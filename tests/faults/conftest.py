@@ -2,9 +2,13 @@
 process that holds the embedded index's writer lock (the index unavailable to writers)."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from tests.worker.conftest import one_page_png, worker_system  # noqa: F401 (fixtures)
 
@@ -38,3 +42,31 @@ class IndexLock:
         assert self.proc is not None and self.proc.stdin is not None
         self.proc.stdin.close()  # the writer is dropped with the process: lock released
         self.proc.wait(30)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """An 8 MB tmpfs for the object store; skipped (with the reason) where this process
+    may not mount (the development machines and CI run the tests as root)."""
+    mnt = tmp_path / "objects"
+    mnt.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs for the full-disk fault needs root")
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mnt)], check=True)
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    """Take every free byte of ``disk`` (a ballast file); delete it to free the space."""
+    ballast = disk / "ballast"
+    with open(ballast, "wb") as fh:
+        try:
+            while True:
+                fh.write(b"\0" * 65536)
+                fh.flush()
+        except OSError:
+            pass
+    return ballast

@@ -1,7 +1,10 @@
-"""The object store's disk full during a folder ingest: the local store on a tmpfs of a few
-MB (mounted here; needs root). The run stops with a clear error naming the full disk;
-nothing is half-written (no partial object, no temp file left, no row pointing at a missing
-or different object); once space is freed the same command completes, each file stored once.
+"""The object store's disk full (the local store on an 8 MB tmpfs mounted here; needs root).
+
+During a folder ingest: the run stops with a clear error naming the full disk; nothing is
+half-written (no partial object, no temp file left, no row pointing at a missing or
+different object); once space is freed the same command completes, each file stored once.
+During OCR: the pages that cannot be written wait as 'retrying' with the reason (never
+failed for it) and the document finishes by itself once space is freed.
 """
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import os
 import random
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,25 +24,13 @@ from dms.db.models import Document
 from dms.services.container import build_services
 from dms.settings import load_settings
 from dms.storage.base import TEMP_PREFIX
+from tests.faults.conftest import fill
+from tests.worker.conftest import WorkerSystem, multi_page_pdf
 
 pytestmark = pytest.mark.slow
 
 FILES = 12
 MB = 1024 * 1024
-
-
-@pytest.fixture
-def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """An 8 MB tmpfs; skipped (with the reason) where this process may not mount."""
-    mnt = tmp_path / "objects"
-    mnt.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs for the full-disk fault needs root")
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mnt)], check=True)
-    try:
-        yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
 def _noise_png(path: Path, seed: int) -> bytes:
@@ -106,3 +97,29 @@ def test_disk_full_mid_ingest_stops_cleanly_and_the_rerun_completes(
         assert set(s.scalars(select(Document.sha256))) == set(sha.values())
     assert len(list(services.store.iter_keys("originals/"))) == FILES  # each stored once
     services.close()
+
+
+def test_disk_full_mid_ocr_waits_and_the_document_completes_once_space_is_freed(
+        worker_system: Callable[..., WorkerSystem], tiny_disk: Path, tmp_path: Path) -> None:
+    system = worker_system(DMS_OCR_ENGINE="tesseract", DMS_OBJECT_STORE_PATH=str(tiny_disk))
+    doc_id = system.add_document(multi_page_pdf(tmp_path, 5))
+    system.start_worker(concurrency=1)
+    system.wait(lambda: any(p.ocr_status == "done" for p in system.pages(doc_id)), 180,
+                "the first page to be read")
+    ballast = fill(tiny_disk)
+    system.wait(lambda: "object store unavailable" in system.log(), 120,
+                "a task to meet the full disk")
+    waiting = [p for p in system.pages(doc_id) if p.ocr_status == "retrying"]
+    assert waiting and all("No space left" in p.ocr_error for p in waiting)
+    assert system.document(doc_id).ocr_status == "ocr"  # nothing failed for it
+    assert not list(tiny_disk.rglob(f"{TEMP_PREFIX}*"))  # no partial object left behind
+
+    ballast.unlink()  # space is freed: the retries finish the document, nobody re-runs it
+    doc = system.wait_finished(doc_id, timeout=300)
+    pages = system.pages(doc_id)
+    assert doc.ocr_status == "done" and all(p.ocr_status == "done" for p in pages)
+    store = system.services.store
+    assert doc.searchable_pdf_key and store.size(doc.searchable_pdf_key) > 0
+    for p in pages:
+        assert store.exists(p.page_pdf_key or "") and store.exists(p.words_key or "")
+    assert len(system.audit("ocr_finished", doc_id)) == 1

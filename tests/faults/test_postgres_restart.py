@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import random
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +27,7 @@ from dms.db.migrate import upgrade
 from dms.db.models import Document
 from dms.services.container import build_services
 from dms.settings import load_settings
-from dms.testing.postgres import ThrowawayPostgres, _pg_bin
+from dms.testing.postgres import ThrowawayPostgres, _pg_bin, free_port
 from dms.web.app import create_app
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -132,3 +135,15 @@ def test_postgres_restart_under_upload_load_loses_nothing(
     assert sorted(shas) == sorted({hashlib.sha256(d).hexdigest() for d in files.values()})
     print(f"uploads: {len(answers)}, acknowledged {len(accepted)}, refused 503 {len(refused)}")
     services.close()
+
+
+def test_a_cli_command_with_the_database_down_says_so(tmp_path: Path) -> None:
+    """Nothing listens on the port: exit 69 (EX_UNAVAILABLE) and the reason, no traceback."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DMS_")} | {
+        "DMS_DATA_DIR": str(tmp_path / "var"), "DMS_SECRET_KEY": "faults",
+        "DMS_DATABASE_URL": f"postgresql+psycopg2://dms@127.0.0.1:{free_port()}/dms"}
+    out = subprocess.run([sys.executable, "-m", "dms", "documents", "delete", "1", "--yes"],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 69, out.stderr
+    assert "数据库不可用" in out.stderr and "Connection refused" in out.stderr
+    assert "Traceback" not in out.stderr

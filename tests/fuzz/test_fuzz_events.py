@@ -22,6 +22,7 @@ from dms.db.migrate import upgrade
 from dms.errors import DmsError
 from dms.services.container import Services, build_services
 from dms.services.events import ImportReport, import_events
+from dms.testing.postgres import ThrowawayPostgres
 from tests.fuzz.mutate import mutated
 from tests.lifecycle.conftest import event, make_settings, seed
 
@@ -51,10 +52,19 @@ SEEDS = {
 }
 
 
-@pytest.fixture(scope="module")
-def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+@pytest.fixture(scope="module",
+                params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def services(request: pytest.FixtureRequest,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    """Both databases: PostgreSQL refuses text SQLite stores (NUL), which is where the
+    fuzzer found the import's crashes."""
     root = tmp_path_factory.mktemp("fuzz-events")
-    settings = make_settings(root, f"sqlite:///{root / 'db.sqlite'}")
+    if request.param == "postgres":
+        pg: ThrowawayPostgres = request.getfixturevalue("postgres")
+        url = pg.create_database(f"fuzz{next(_ids)}")
+    else:
+        url = f"sqlite:///{root / 'db.sqlite'}"
+    settings = make_settings(root, url)
     upgrade(settings.database_url)
     svc = build_services(settings)
     seed(svc)
