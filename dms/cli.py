@@ -309,6 +309,11 @@ def _register_optional() -> None:
     from dms.cli_reports import report_group
 
     cli.add_command(report_group, "report")
+    from dms.cli_ops import backup_command, fsck_command, restore_command
+
+    cli.add_command(fsck_command, "fsck")
+    cli.add_command(backup_command, "backup")
+    cli.add_command(restore_command, "restore")
 
 
 _register_optional()

@@ -18,7 +18,12 @@ def run_migrations_online() -> None:
         return
     from dms.db.session import make_engine
 
-    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:  # the `alembic` command with the repository's alembic.ini: DMS_* settings
+        from dms.settings import load_settings
+
+        url = load_settings().database_url
+    engine = make_engine(url)
     with engine.connect() as conn:
         _run(conn)
     engine.dispose()

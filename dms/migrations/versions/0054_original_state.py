@@ -1,0 +1,27 @@
+"""fsck: the state of a document's original as the last `dms fsck --repair` found it
+
+Revision ID: 0054
+Revises: 0050
+Create Date: 2026-12-07
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0054"
+down_revision = "0050"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("documents", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("original_state", sa.String(length=16), nullable=False,
+                                      server_default="ok"))
+        batch_op.add_column(sa.Column("original_checked_at", sa.DateTime(timezone=True),
+                                      nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("documents", schema=None) as batch_op:
+        batch_op.drop_column("original_checked_at")
+        batch_op.drop_column("original_state")
