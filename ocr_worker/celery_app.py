@@ -120,3 +120,6 @@ def services_for(app: Celery) -> Services:
     if pid not in _services:
         _services[pid] = build_services(app.dms_settings)  # type: ignore[attr-defined]
     return _services[pid]
+
+
+from ocr_worker import heartbeat  # noqa: E402,F401  (connects the worker heartbeat signals)

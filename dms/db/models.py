@@ -308,3 +308,4 @@ from dms.db import models_lifecycle  # noqa: E402,F401
 from dms.db import models_classify  # noqa: E402,F401
 from dms.db import models_upkeep  # noqa: E402,F401
 from dms.db import models_gaps  # noqa: E402,F401
+from dms.db import models_ops  # noqa: E402,F401
