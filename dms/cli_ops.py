@@ -106,7 +106,8 @@ def restore_command(c: CliContext, src: Path) -> None:
     click.echo("next: dms db upgrade && dms reindex && dms fsck")
 
 
-@db.command("downgrade", help="Undo migrations down to REVISION (e.g. -1 for one step).")
+@db.command("downgrade", help="Undo migrations down to REVISION (e.g. -1 for one step).",
+            context_settings={"ignore_unknown_options": True})  # "-1" is a revision
 @click.argument("revision")
 @pass_ctx
 def db_downgrade(c: CliContext, revision: str) -> None:
