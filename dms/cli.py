@@ -341,6 +341,12 @@ def _register_optional() -> None:
     cli.add_command(audit_group, "audit")
     db.add_command(harden_audit, "harden-audit")
 
+    from dms.cli_ops import backup_command, fsck_command, restore_command
+
+    cli.add_command(fsck_command, "fsck")
+    cli.add_command(backup_command, "backup")
+    cli.add_command(restore_command, "restore")
+
 
 _register_optional()
 

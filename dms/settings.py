@@ -16,9 +16,23 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG_DIR = PROJECT_ROOT / "config"
+
+
+def _default_config_dir() -> Path:
+    """The repository's ``config/`` in a checkout (also an editable install); an installed
+    wheel carries the same files as data files in ``<prefix>/share/dms/config``."""
+    import sys
+    import sysconfig
+
+    candidates = [PROJECT_ROOT / "config", Path(sys.prefix) / "share" / "dms" / "config",
+                  Path(sysconfig.get_path("data")) / "share" / "dms" / "config"]
+    return next((c for c in candidates if (c / "checklists.yaml").is_file()), candidates[0])
+
+
+DEFAULT_CONFIG_DIR = _default_config_dir()
 _URL_FIELDS = frozenset({"database_url", "broker_url", "es_url", "s3_endpoint_url"})
 _USERINFO_PASSWORD = re.compile(r"(//[^/:@]*):[^/@]*@")
+
 
 
 class Settings(BaseSettings):

@@ -123,3 +123,6 @@ def services_for(app: Celery) -> Services:
         services.index_retry = lambda ids: app.send_task("dms.reindex_documents", args=[ids])
         _services[pid] = services
     return _services[pid]
+
+
+from ocr_worker import heartbeat  # noqa: E402,F401  (connects the worker heartbeat signals)

@@ -158,10 +158,26 @@ class TantivyIndex:
         with self._writer() as w:
             w.delete_all_documents()
 
+    def _require_present(self) -> None:
+        """The directory removed under a running process (a wiped disk, a hand clean-up):
+        searches would otherwise go on from the memory-mapped files of the old index, or
+        fail with tantivy's lock error. Say what it is and the fix instead."""
+        if not (self.path / "meta.json").is_file():
+            raise SearchIndexUnreadable(
+                f"搜索索引不可用：{self.path} 不存在 / the search index at {self.path} is gone",
+                hint="运行 `dms reindex` 从数据库重建（服务无需停止） / run `dms reindex` to "
+                     "rebuild it from the database (the server may keep running)")
+
     def refresh(self) -> None:
-        self._index.reload()
+        self._require_present()
+        try:
+            self._index.reload()
+        except ValueError as e:  # removed between the check and the reload
+            self._require_present()
+            raise SearchError(f"cannot reload the search index at {self.path}: {e}") from e
 
     def count(self) -> int:
+        self._require_present()
         return int(self._index.searcher().num_docs)
 
     def close(self) -> None:
@@ -262,6 +278,7 @@ class TantivyIndex:
 
     def search(self, q: SearchQuery) -> SearchResult:
         t0 = time.perf_counter()
+        self._require_present()
         offset, limit = validate_paging(q)
         parsed = parse_query(q.text)
         query = self.build_query(parsed, q)

@@ -130,6 +130,11 @@ class Document(Base):
     # The OCR engine asked for by the last `dms ocr --reprocess --engine`; "" = settings.
     ocr_engine: Mapped[str] = mapped_column(String(32), default="", server_default="")
     facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # What `dms fsck --repair` last found of the original in the object store: "ok",
+    # "missing" or "corrupt" (its bytes no longer hash to sha256). Never cleared by
+    # deleting anything: a restored original sets it back to "ok" on the next repair.
+    original_state: Mapped[str] = mapped_column(String(16), default="ok", server_default="ok")
+    original_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
@@ -325,3 +330,4 @@ from dms.db import models_classify  # noqa: E402,F401
 from dms.db import models_upkeep  # noqa: E402,F401
 from dms.db import models_gaps  # noqa: E402,F401
 from dms.db import models_security  # noqa: E402,F401
+from dms.db import models_ops  # noqa: E402,F401

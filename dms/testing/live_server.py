@@ -54,10 +54,11 @@ def stop_process_group(proc: subprocess.Popen[bytes], timeout: float = 30) -> No
 
 
 def _healthy(url: str) -> bool:
-    """True once /healthz says every seam is ok (a 503 'degraded' is not ready)."""
+    """True once /healthz answers 200: every seam is up ('ok', or 'degraded' when no OCR
+    worker runs beside the server); a 503 'down' is not ready."""
     try:
         with urllib.request.urlopen(url, timeout=2) as resp:
-            return resp.status == 200 and json.load(resp).get("status") == "ok"
+            return resp.status == 200 and json.load(resp).get("status") in ("ok", "degraded")
     except (OSError, ValueError):  # refused while starting, or an HTTP error status
         return False
 

@@ -68,6 +68,11 @@ EN: dict[str, str] = {
     "仅显示前 500 行，完整结果请下载。": "Only the first 500 rows are shown; download for all.",
     # overdue loans in the inbox
     "借阅逾期": "Overdue loans", "应还": "Due", "已逾期": "overdue by",
+    # dms fsck: an original that cannot be recovered (issue 17)
+    "原件缺失": "Original missing", "原件已损坏": "Original corrupted",
+    "对象存储中的原件无法恢复：请从备份恢复原件（dms restore），再运行 dms fsck --repair。":
+        "The original in the object store cannot be recovered: restore it from a backup "
+        "(dms restore), then run dms fsck --repair.",
 }
 
 
