@@ -309,6 +309,9 @@ def _register_optional() -> None:
     from dms.cli_reports import report_group
 
     cli.add_command(report_group, "report")
+    from dms.cli_reconcile import reconcile_command
+
+    cli.add_command(reconcile_command, "reconcile")
 
 
 _register_optional()

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     secret_key: str = "dev-only-change-me"
     default_locale: Literal["zh_CN", "en"] = "zh_CN"
     station_token: str = ""  # shared token for scanner stations' upload API
+    # Instants are stored in UTC and shown in this zone (pages, CSV/XLSX, mails); a naive
+    # time in an event is read in it too.
+    time_zone: str = "Asia/Shanghai"
 
     # --- reminders and urging (催办) ------------------------------------------
     notifier: str = "log"  # log | smtp (see dms.services.notify)

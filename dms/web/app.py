@@ -45,6 +45,11 @@ def create_app(settings: Settings, *, dispatcher: Dispatcher | None = None,
                physical.bp, review.bp, inbox.bp, events_api, reports.bp):
         app.register_blueprint(bp)
     register_error_handlers(app)
+    from dms.web import events_admin
+    from dms.web.timefilter import register_time_filter
+
+    app.register_blueprint(events_admin.bp)
+    register_time_filter(app, settings)
 
     @app.before_request
     def _defaults() -> None:
