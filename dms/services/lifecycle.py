@@ -20,6 +20,7 @@ from dms.db.models import (AuditEvent, Business, BusinessStepDone, Customer, Doc
                            Team, User)
 from dms.domain import reminders as rules
 from dms.domain.checklist import Checklist
+from dms.domain.locations import parse_slot_code
 from dms.domain.lifecycle import (ORDER, State, StepEvent, Transition, advance, may_act_on,
                                   reopen, send_back)
 from dms.domain.roles import Role
@@ -142,10 +143,13 @@ def pass_gate(session: Session, checklist: Checklist, b: Business, user: User, n
         if state == State.PENDING_REVIEW else None
     t = advance(state, actor=user.username, role=role, missing_documents=missing,
                 previous_gate_actor=previous)
-    if t.target == State.ARCHIVED and location:
-        from dms.domain.locations import parse_slot_code
-
-        location = str(parse_slot_code(location))
+    if t.target == State.ARCHIVED:
+        # Archived means shelved: the paper has a place (room-unit-column-shelf-slot).
+        if not location.strip():
+            raise InvalidInputError(
+                f"location: {b.business_no} is archived only with its place on the shelf",
+                hint="box and shelve it (实体档案), or give the slot, e.g. R01-J03-A-05-2")
+        location = str(parse_slot_code(location.strip()))
     _transition(session, b, t, now, {"location": location} if location else None)
     return t
 
@@ -156,7 +160,26 @@ def return_item(session: Session, b: Business, user: User, reason: str,
     now = as_utc(now)
     t = send_back(State(b.archive_state), actor=user.username, role=role, reason=reason)
     _transition(session, b, t, now)
+    _reopen_tasks(session, b, State(t.target), now)
     return t
+
+
+def _reopen_tasks(session: Session, b: Business, target: State, now: datetime) -> None:
+    """A returned item needs its work again: the task closed by the gate it went back
+    before (digitise on a return to pending_send, transfer on one to pending_transfer)
+    is opened again with its original span from now, so urging starts over."""
+    for kind, done_at in ((rules.TaskKind.DIGITISE, State.PENDING_REVIEW),
+                          (rules.TaskKind.TRANSFER, State.PENDING_SHELVING)):
+        if ORDER.index(target) >= ORDER.index(done_at):
+            continue
+        last = session.scalar(select(Task).where(Task.business_id == b.id, Task.kind == kind)
+                              .order_by(Task.id.desc()).limit(1))
+        if last is None or last.status == OPEN:
+            continue
+        span = (as_utc(last.due_at) - as_utc(last.created_at)) if last.due_at else None
+        due = now + span if span is not None else now
+        last.status, last.closed_at, last.urge_count = OPEN, None, 0
+        last.due_at, last.next_urge_at, last.last_urged_at = due, due, None
 
 
 @dataclass
