@@ -143,6 +143,17 @@ def plan_urge(*, due_at: datetime, urges_sent: int, now: datetime, deadlines: De
     return UrgeDecision(urge_no, urge_no >= escalate_from_urge, next_at)
 
 
+def urge_details(checklist: Checklist, steps: list[str], documents: list[str],
+                 present: set[str]) -> str:
+    """What one urge line about a business adds: "；环节：受理、供电方案；缺：用电申请书、…"
+    (the steps of its overdue tasks and the documents of those steps still missing)."""
+    names = [checklist.steps[s].name if s in checklist.steps else s for s in steps if s]
+    missing = [checklist.document_types[c].name if c in checklist.document_types else c
+               for c in dict.fromkeys(documents) if c not in present]
+    text = "；环节：" + "、".join(dict.fromkeys(names)) if names else ""
+    return text + ("；缺：" + "、".join(missing) if missing else "")
+
+
 # --- contract expiry (合同预警) ------------------------------------------------------------
 
 
