@@ -13,6 +13,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dms.errors import ConfigError
 
 DEFAULT_ZONE = "Asia/Shanghai"
+# The deployment's zone, set once from the settings when the services are built; reports
+# formatted by the database (CSV) read it when their statement is built.
+_display = {"zone": DEFAULT_ZONE}
+
+
+def set_display_zone(name: str) -> None:
+    zone(name)  # refuse an unknown name at start-up, not in a report
+    _display["zone"] = name
+
+
+def display_zone() -> ZoneInfo:
+    return zone(_display["zone"])
+
+
+def display_zone_name() -> str:
+    return _display["zone"]
 
 
 @lru_cache(maxsize=16)
@@ -49,3 +65,15 @@ def iso(at: datetime | None, tz: ZoneInfo) -> str:
     if at is None:
         return ""
     return to_local(at, tz).isoformat(timespec="seconds")
+
+
+def minute_with_offset(at: datetime | str | None, tz_name: str) -> str | None:
+    """"2026-03-02 09:00+08:00": an instant to the minute in the zone, with its offset (how
+    CSV exports write instants). Registered as an SQL function on SQLite connections."""
+    if at is None:
+        return None
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    local = to_local(at, zone(tz_name))
+    off = local.strftime("%z")
+    return local.strftime("%Y-%m-%d %H:%M") + off[:3] + ":" + off[3:]

@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session, aliased
 
 from dms.db.models import Business, BusinessStepDone, Customer, Document, Team, User
 from dms.domain.checklist import Checklist
+from dms.domain.localtime import display_zone_name
 from dms.errors import ConfigError, ConflictError, InvalidInputError
 from dms.services.report_formats import (HEADINGS_ZH, csv_header, csv_rows_chunks,
                                          pg_copy_csv_chunks)
@@ -273,12 +274,18 @@ def confidence_text(dialect: str, confidence: Any) -> Any:
 
 
 def since_text(dialect: str, at: Any) -> Any:
-    """An instant in UTC to the minute (as ``report_formats.csv_datetime``)."""
+    """An instant to the minute in the deployment's zone with its offset
+    (as ``report_formats.csv_datetime``): "2026-03-02 09:00+08:00"."""
+    tz = display_zone_name()
     if dialect == "sqlite":
-        text = func.strftime("%Y-%m-%d %H:%M", at)
-    else:
-        text = func.to_char(func.timezone("UTC", at), "YYYY-MM-DD HH24:MI")
-    return text.concat("+00:00")
+        return func.dms_minute_with_offset(at, literal(tz, String))
+    local = func.timezone(literal(tz, String), at)
+    off = cast(func.extract("epoch", local - func.timezone(literal("UTC", String), at)), Integer)
+    sign = case((off < 0, literal("-", String)), else_=literal("+", String))
+    hours = func.lpad(cast(func.div(func.abs(off), 3600), String), 2, "0")
+    minutes = func.lpad(cast(func.div(func.mod(func.abs(off), 3600), 60), String), 2, "0")
+    return func.to_char(local, "YYYY-MM-DD HH24:MI").concat(sign).concat(hours) \
+        .concat(":").concat(minutes)
 
 
 def _csv_cells(dialect: str, p: Any, handler: Any) -> list[Any]:
@@ -314,7 +321,8 @@ def _report_statement(session: Session, checklist: Checklist, review_below: floa
     dialect = session.get_bind().dialect.name
     shape = tuple(v is not None for v in (f.customer_no, f.team, f.teams, f.business_type,
                                           f.handler_id, f.created_from, f.created_to))
-    key = (dialect, id(checklist), review_below, f.only_gaps, shape, as_csv, table)
+    key = (dialect, id(checklist), review_below, f.only_gaps, shape, as_csv, table,
+           display_zone_name())
     params = filter_params(f)
     hit = _REPORT_CACHE.get(key)
     if hit is not None and hit[0] is checklist:

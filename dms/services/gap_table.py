@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session, aliased
 from dms.db.models import Business, Customer, Team, User
 from dms.db.models_gaps import GapDirty, GapPair, GapState
 from dms.domain.checklist import Checklist
+from dms.domain.localtime import display_zone_name
 from dms.errors import ConfigError
 from dms.services.gap_report import (RANKS, GapFilter, _conditions, _pairs_query,
                                      _requirement_dicts, confidence_text, filter_params,
@@ -57,8 +58,9 @@ _STATE_ID = 1
 
 def table_fingerprint(checklist: Checklist, review_below: float) -> str:
     requirements_fingerprint, _ = _requirement_dicts(checklist)
+    # The stored CSV cells hold local times: another zone needs another table.
     return hashlib.sha256(f"{requirements_fingerprint}|{review_below!r}|{DEFINITION_VERSION}"
-                          .encode()).hexdigest()
+                          f"|{display_zone_name()}".encode()).hexdigest()
 
 
 def csv_cell(dialect: str, value: Any) -> Any:

@@ -83,7 +83,7 @@ def test_sqlite_and_postgres_write_the_same_csv(both: tuple[Services, Services])
     assert by_type["SFZM"][COLUMNS.index("confidence")] == "0.124"  # the higher of the two, half up
     assert by_type["KCD"][COLUMNS.index("status")] == "classified"
     assert by_type["SQWTS"][COLUMNS.index("confidence")] == ""
-    assert by_type["YYZZ"][COLUMNS.index("open_since")] == "2026-03-02 10:30+00:00"
+    assert by_type["YYZZ"][COLUMNS.index("open_since")] == "2026-03-02 18:30+08:00"
     assert by_type["YYZZ"][COLUMNS.index("document_id")] == ""
     assert 'D,K"H' in {r[COLUMNS.index("team")] for r in rows[1:]}
 
