@@ -21,12 +21,14 @@ class Category(StrEnum):
     PENDING_SHELVING = "pending_shelving"  # 待移交卷宗
     CONTRACT_EXPIRY = "contract_expiry"    # 合同预警
     TIME_LIMIT = "time_limit"              # 业扩时限预警
+    CONTRACT_EXPIRED = "contract_expired"  # 合同已到期未续签
 
 
 CATEGORY_NAMES_ZH = {
     Category.PENDING_ADD: "待添加信息", Category.PENDING_SEND: "待发送信息",
     Category.PENDING_TRANSFER: "待移交信息", Category.PENDING_SHELVING: "待移交卷宗",
     Category.CONTRACT_EXPIRY: "合同预警", Category.TIME_LIMIT: "业扩时限预警",
+    Category.CONTRACT_EXPIRED: "合同已到期未续签",
 }
 
 # The four categories that are simply "items in a lifecycle state".
@@ -171,6 +173,13 @@ def contract_end(facts: dict[str, Any] | None) -> date | None:
 def expiry_window(today: date, deadlines: Deadlines) -> tuple[date, date]:
     """Contracts ending in [today, today + N days] are warned about."""
     return today, today + timedelta(days=deadlines.contract_expiry_warning_days)
+
+
+def expired(facts: dict[str, Any] | None, today: date) -> bool:
+    """Ended before today: when it is the customer's latest contract of its type (not
+    renewed), the riskiest case, warned about on its own."""
+    end = contract_end(facts)
+    return end is not None and end < today
 
 
 def expiring(facts: dict[str, Any] | None, today: date, deadlines: Deadlines) -> bool:

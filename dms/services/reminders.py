@@ -134,16 +134,13 @@ def inbox_for(session: Session, user: User, checklist: Checklist, now: datetime,
     for cat in rules.STATE_CATEGORIES:
         lists[cat].sort(key=lambda r: (as_utc(r["state_since"]), r["business_no"]))
     lists[Category.TIME_LIMIT].sort(key=lambda r: (as_utc(r["step_due_at"]), r["business_no"]))
-    lo, hi = rules.expiry_window(now.date(), checklist.deadlines)
-    contracts = [dict(r) for r in session.execute(scope.contracts(
-        select(ContractExpiry.ends_on, ContractExpiry.doc_type, ContractExpiry.document_id,
-               Customer.customer_no, Customer.name, func.count().over().label("total"))
-        .join(Customer, Customer.id == ContractExpiry.customer_id)
-        .where(ContractExpiry.ends_on.between(lo, hi)))
-        .order_by(ContractExpiry.ends_on, ContractExpiry.id).limit(page_size)).mappings()]
-    counts[Category.CONTRACT_EXPIRY] = int(contracts[0]["total"]) if contracts else 0
-    lists[Category.CONTRACT_EXPIRY] = [
-        {**r, "days_left": (_as_date(r["ends_on"]) - now.date()).days} for r in contracts]
+    for cat in (Category.CONTRACT_EXPIRY, Category.CONTRACT_EXPIRED):
+        contracts = [dict(r) for r in session.execute(
+            _contracts(scope, cat, now.date(), checklist, total=True)
+            .limit(page_size)).mappings()]
+        counts[cat] = int(contracts[0]["total"]) if contracts else 0
+        lists[cat] = [{**r, "days_left": (_as_date(r["ends_on"]) - now.date()).days}
+                      for r in contracts]
     urges = [dict(r) for r in session.execute(
         select(Urge.at, Urge.kind, Urge.urge_no, Urge.escalated, Urge.delivered,
                Urge.message, Business.business_no)
@@ -154,6 +151,24 @@ def inbox_for(session: Session, user: User, checklist: Checklist, now: datetime,
     loans = overdue_loans_for(session, user, now)
     return Inbox(counts, lists, limit_counts, int(by_state.get(State.PENDING_REVIEW.value, 0)),
                  urges, loans[:page_size], len(loans))
+
+
+def _contracts(scope: Scope, cat: Category, today: date, checklist: Checklist,
+               total: bool = False) -> Any:
+    """The customers' latest contracts ending within the warning window, or already
+    ended (expired and not renewed: a renewal is a later contract and replaces the row)."""
+    lo, hi = rules.expiry_window(today, checklist.deadlines)
+    cols: list[Any] = [ContractExpiry.ends_on, ContractExpiry.doc_type,
+                       ContractExpiry.document_id, Customer.customer_no, Customer.name]
+    if total:
+        cols.append(func.count().over().label("total"))
+    when = ContractExpiry.ends_on.between(lo, hi) if cat == Category.CONTRACT_EXPIRY \
+        else ContractExpiry.ends_on < lo
+    # Expired ones, most recently ended first: the freshest lapse is the most urgent.
+    order = (ContractExpiry.ends_on if cat == Category.CONTRACT_EXPIRY
+             else ContractExpiry.ends_on.desc())
+    return scope.contracts(select(*cols).join(Customer, Customer.id == ContractExpiry.customer_id)
+                           .where(when)).order_by(order, ContractExpiry.id)
 
 
 def _listed(cat: Category) -> Any:
@@ -178,14 +193,9 @@ def category_page(session: Session, user: User, checklist: Checklist, category: 
         stmt = base.where(Business.step_due_at.is_not(None)) \
             .order_by(Business.step_due_at, Business.id)
     else:
-        lo, hi = rules.expiry_window(now.date(), checklist.deadlines)
-        rows = session.execute(scope.contracts(
-            select(ContractExpiry.ends_on, ContractExpiry.doc_type, ContractExpiry.document_id,
-                   Customer.customer_no, Customer.name)
-            .join(Customer, Customer.id == ContractExpiry.customer_id)
-            .where(ContractExpiry.ends_on.between(lo, hi)))
-            .order_by(ContractExpiry.ends_on, ContractExpiry.id).offset(offset).limit(limit))
-        return [{**dict(r), "days_left": (r["ends_on"] - now.date()).days}
+        rows = session.execute(_contracts(scope, category, now.date(), checklist)
+                               .offset(offset).limit(limit))
+        return [{**dict(r), "days_left": (_as_date(r["ends_on"]) - now.date()).days}
                 for r in rows.mappings()]
     return _rows(session, scope.items(stmt).offset(offset).limit(limit), now)
 
@@ -215,13 +225,23 @@ def refresh_contract_expiries(session: Session, checklist: Checklist) -> int:
     latest extracted ``contract_end`` (a renewed contract supersedes the old one). Only
     differences are written, so a sweep with nothing new writes nothing."""
     types = rules.expiring_document_types(checklist)
-    extracted = select(Document.id, Document.customer_id, Document.doc_type,
-                       func.substr(Document.facts["contract_end"].as_string(), 1, 10)
-                       .label("ends_on")).where(Document.doc_type.in_(types)).subquery()
-    ranked = select(extracted, func.row_number().over(
+    facts = Document.facts
+    extracted = select(
+        Document.id, Document.customer_id, Document.doc_type,
+        func.substr(facts["contract_end"].as_string(), 1, 10).label("ends_on"),
+        # Which contract is the latest: its own start or signing date, else its end.
+        func.substr(func.coalesce(facts["contract_start"].as_string(),
+                                  facts["signed_date"].as_string(),
+                                  facts["contract_end"].as_string(), ""), 1, 10)
+        .label("dated")).where(Document.doc_type.in_(types)).subquery()
+    # The latest contract per customer and type counts, with or without an end date:
+    # a later contract of the same type (a renewal, or one with no term) clears both
+    # warnings of the earlier one.
+    latest = select(extracted, func.row_number().over(
         partition_by=(extracted.c.customer_id, extracted.c.doc_type),
-        order_by=(extracted.c.ends_on.desc(), extracted.c.id.desc())).label("rn")) \
-        .where(extracted.c.ends_on.is_not(None), extracted.c.ends_on != "").subquery()
+        order_by=(extracted.c.dated.desc(), extracted.c.id.desc())).label("rn")).subquery()
+    ranked = select(latest).where(latest.c.ends_on.is_not(None),
+                                  latest.c.ends_on != "").subquery()
     wanted: dict[tuple[int, str], dict[str, Any]] = {}
     for customer_id, doc_type, document_id, team_id, ends_on in session.execute(
             select(ranked.c.customer_id, ranked.c.doc_type, ranked.c.id, Customer.team_id,

@@ -68,6 +68,8 @@ EN: dict[str, str] = {
     "仅显示前 500 行，完整结果请下载。": "Only the first 500 rows are shown; download for all.",
     # overdue loans in the inbox
     "借阅逾期": "Overdue loans", "应还": "Due", "已逾期": "overdue by",
+    # contract expiry (issue 19)
+    "合同已到期未续签": "Contract expired, not renewed",
 }
 
 
