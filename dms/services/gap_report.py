@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -288,20 +288,30 @@ def since_text(dialect: str, at: Any) -> Any:
         .concat(":").concat(minutes)
 
 
-def _csv_cells(dialect: str, p: Any, handler: Any) -> list[Any]:
+def business_type_name(checklist: Checklist, column: Any) -> Any:
+    """A business type's Chinese name in SQL (the code itself when the checklist does not
+    know it): exports name types as people read them, not by code."""
+    names = {code: bt.name for code, bt in checklist.business_types.items()}
+    return case(names, value=column, else_=column) if names else column
+
+
+def _csv_cells(dialect: str, p: Any, handler: Any, checklist: Checklist) -> list[Any]:
     """The CSV cells as the database writes them, identical on SQLite and PostgreSQL:
     empty text as NULL (COPY would quote ''), confidence with three decimals rounded half
-    up, open since in UTC to the minute (as ``report_formats.csv_datetime``)."""
+    up, open since in local time to the minute (as ``report_formats.csv_datetime``);
+    statuses and business types by their Chinese names."""
     def text_or_null(col: Any) -> Any:
         return func.nullif(col, "")
     conf = confidence_text(dialect, p.c.confidence)
     since = since_text(dialect, p.c.required_since)
-    status = case(*((p.c.rank == r, literal(name)) for r, name in RANKS.items() if r))
+    status = case(*((p.c.rank == r, literal(STATUS_NAMES_ZH[name]))
+                    for r, name in RANKS.items() if r))
     return [text_or_null(Customer.customer_no), text_or_null(Customer.name),
             text_or_null(Team.code), text_or_null(handler.display_name),
-            text_or_null(p.c.business_no), text_or_null(p.c.business_type),
+            text_or_null(p.c.business_no),
+            text_or_null(business_type_name(checklist, p.c.business_type)),
             text_or_null(p.c.doc_type), text_or_null(p.c.doc_name),
-            func.coalesce(status, MISSING), p.c.document_id,
+            func.coalesce(status, STATUS_NAMES_ZH[MISSING]), p.c.document_id,
             case((p.c.confidence.is_not(None), conf)),
             case((p.c.rank == 0, since))]
 
@@ -330,7 +340,7 @@ def _report_statement(session: Session, checklist: Checklist, review_below: floa
     p = (gap_table.table_pairs_query(f) if table else
          _pairs_query(req, review_below, f)).subquery("pairs")
     handler = aliased(User)
-    cols = (_csv_cells(dialect, p, handler) if as_csv else
+    cols = (_csv_cells(dialect, p, handler, checklist) if as_csv else
             [Customer.customer_no, Customer.name, Team.code, handler.display_name,
              p.c.business_no, p.c.business_type, p.c.doc_type, p.c.doc_name, p.c.rank,
              p.c.document_id, p.c.confidence, p.c.required_since])
@@ -367,6 +377,17 @@ def gap_rows(session: Session, checklist: Checklist, review_below: float,
                "open_since": since if not rank else None}
 
 
+def named_rows(rows: Iterable[dict[str, Any]], checklist: Checklist
+               ) -> Iterator[dict[str, Any]]:
+    """Rows as people read them in XLSX/PDF (as the CSV writes them): statuses and business
+    types by their Chinese names instead of codes."""
+    types = checklist.business_types
+    for r in rows:
+        bt = types.get(r["business_type"])
+        yield {**r, "status": STATUS_NAMES_ZH.get(r["status"], r["status"]),
+               "business_type": bt.name if bt else r["business_type"]}
+
+
 def gap_csv_chunks(session: Session, checklist: Checklist, review_below: float,
                    f: GapFilter = GapFilter(), *, source: str = "auto") -> Iterator[str]:
     """The report as CSV text in chunks (BOM, Chinese headings, then the rows), formatted
@@ -379,7 +400,7 @@ def gap_csv_chunks(session: Session, checklist: Checklist, review_below: float,
 
     yield csv_header(COLUMNS, HEADINGS_ZH)
     if use_table(session, checklist, review_below, source):
-        yield from gap_table.table_csv_chunks(session, f)
+        yield from gap_table.table_csv_chunks(session, f, checklist)
         return
     stmt, params = _report_statement(session, checklist, review_below, f, as_csv=True,
                                      source="live")

@@ -46,10 +46,12 @@ def create_app(settings: Settings, *, dispatcher: Dispatcher | None = None,
         app.register_blueprint(bp)
     register_error_handlers(app)
     from dms.web import events_admin
+    from dms.web.names import register_names
     from dms.web.timefilter import register_time_filter
 
     app.register_blueprint(events_admin.bp)
     register_time_filter(app, settings)
+    register_names(app)
 
     @app.before_request
     def _defaults() -> None:

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, render_template, request, stream_w
 
 from dms.domain.lifecycle import GATE_NAMES_ZH
 from dms.services.gap_report import (COLUMNS, STATUS_NAMES_ZH, GapFilter, gap_csv_chunks,
-                                     gap_rows)
+                                     gap_rows, named_rows)
 from dms.services.report_formats import HEADINGS_ZH, write_pdf, write_xlsx
 from dms.services.statistics import (GROUPS, completeness, overdue_by_team, return_rates,
                                      timeliness)
@@ -84,7 +84,7 @@ def gaps() -> Any:
     if fmt in ("xlsx", "pdf"):
         buf = io.BytesIO()
         with svc.sessions() as s:
-            rows = gap_rows(s, svc.checklist, below, f)
+            rows = named_rows(gap_rows(s, svc.checklist, below, f), svc.checklist)
             if fmt == "xlsx":
                 write_xlsx(buf, COLUMNS, rows, HEADINGS_ZH, title="缺件报告")
                 mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -90,7 +90,7 @@ def test_new_connection_from_event_to_shelf(sqlite_services: Services, tmp_path:
         assert {d.business_id for d in docs} == {b.id} and len(docs) == 2
     # 3. The checklist gap: the proof of property is missing, so sending is refused.
     archivist = login(app, "a1")
-    assert gaps(archivist)["CQZM"] == "missing"
+    assert gaps(archivist)["CQZM"] == "缺失"
     handler = login(app, "h1")
     handler.post(f"/archive/items/{BUSINESS}/pass")  # digitised (by hand: no OCR run here)
     refused = handler.post(f"/archive/items/{BUSINESS}/pass", follow_redirects=True)
@@ -103,7 +103,7 @@ def test_new_connection_from_event_to_shelf(sqlite_services: Services, tmp_path:
     assert "第1次催办" in page and svc.checklist.document_types["CQZM"].name in page
     # 5. The missing paper arrives; the handler sends; the collector returns it once.
     scan(svc, tmp_path / "station2", {"房产证.pdf": "CQZM"}, monkeypatch)
-    assert "CQZM" not in {k for k, v in gaps(archivist).items() if v == "missing"}
+    assert "CQZM" not in {k for k, v in gaps(archivist).items() if v == "缺失"}
     handler.post(f"/archive/items/{BUSINESS}/pass")
     assert state_of(svc, BUSINESS) == "pending_review"
     collector = login(app, "c1")

@@ -102,3 +102,16 @@ def test_reconcile_command_lists_what_disagrees(sqlite_services: Services,
     data = json.loads(result.output)
     assert [r["event_id"] for r in data["rejected"]] == ["X2"]
     assert data["untyped"] == [] and data["without_events"] == []
+
+
+def test_pages_name_roles_tasks_and_history_in_chinese(app: Flask,
+                                                       sqlite_services: Services) -> None:
+    t0 = at("2026-03-02 09:00")
+    send(sqlite_services, event("L1", "accept", t0.isoformat()), now=t0)
+    page = login(app, "h1").get("/archive/items/YK2026000001").text
+    assert "业务经办人" in page  # the role beside the name, not "handler"
+    assert "资料数字化并发送" in page and "进行中" in page and "业务环节完成" in page
+    for code in (" · handler", "digitise ·", "· open ·", ">step_completed<", ">transition<"):
+        assert code not in page, code
+    events = login(app, "a1").get("/archive/events").text
+    assert "已接收" in events and ">accepted<" not in events
