@@ -330,7 +330,8 @@ def sweep(session: Session, checklist: Checklist, now: datetime, notifier: Notif
                                    User.is_team_leader).where(User.active.is_(True))).all()
     users = {u.id: u for u in staff}
     people = _Recipients(staff)
-    present = _present_types(session, {t.business_id for t in due})
+    present = _present_types(session, select(Task.business_id).where(
+        Task.status == "open", Task.next_urge_at <= now, Task.kind == rules.TaskKind.DIGITISE))
     urge_rows: list[dict[str, Any]] = []
     task_rows: list[dict[str, Any]] = []
     digest: dict[int, list[str]] = defaultdict(list)
@@ -424,7 +425,9 @@ class _Recipients:
         return anyone or self.admins
 
 
-def _present_types(session: Session, business_ids: set[int]) -> dict[int, set[str]]:
+def _present_types(session: Session, business_ids: Select[Any]) -> dict[int, set[str]]:
+    """The classified document types of the businesses ``business_ids`` selects (a
+    subquery, not a list: a sweep may urge about hundreds of thousands of businesses)."""
     out: dict[int, set[str]] = defaultdict(set)
     for bid, code in session.execute(select(Document.business_id, Document.doc_type).where(
             Document.business_id.in_(business_ids), Document.doc_type.is_not(None))):
