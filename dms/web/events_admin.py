@@ -13,6 +13,7 @@ from dms.domain.roles import ROLE_NAMES_ZH, Role
 from dms.errors import DmsError
 from dms.services import reconcile
 from dms.web.auth import current_user, login_required, services
+from dms.web.i18n import translate
 
 bp = Blueprint("events_admin", __name__, url_prefix="/admin/events")
 
@@ -43,7 +44,7 @@ def apply(row_id: int) -> Any:
     try:
         no = reconcile.apply_rejected(services(), row_id, user,
                                       reason=request.form.get("reason", ""))
-        flash(f"已按事件内容处理：{no}", "ok")
+        flash(f"{translate('已按事件内容处理')}：{no}", "ok")
     except DmsError as exc:
         flash(exc.message, "error")
     return redirect(url_for("events_admin.page"))
@@ -55,7 +56,7 @@ def dismiss(row_id: int) -> Any:
     user = _admin()
     try:
         reconcile.dismiss_rejected(services(), row_id, user, request.form.get("reason", ""))
-        flash(f"已忽略事件 #{row_id}", "ok")
+        flash(f"{translate('已忽略事件')} #{row_id}", "ok")
     except DmsError as exc:
         flash(exc.message, "error")
     return redirect(url_for("events_admin.page"))
@@ -69,7 +70,7 @@ def map_handler(handler_id: int) -> Any:
         with session_scope(services().sessions) as s:
             n = reconcile.map_handler(s, handler_id, request.form.get("username", ""), user,
                                       datetime.now(UTC))
-        flash(f"已关联，{n} 项任务已分派", "ok")
+        flash(f"{translate('已关联')}: {n} {translate('项任务已分派')}", "ok")
     except DmsError as exc:
         flash(exc.message, "error")
     return redirect(url_for("events_admin.page"))

@@ -26,7 +26,8 @@ from werkzeug.exceptions import HTTPException
 
 from dms.errors import DmsError, InvalidInputError
 from dms.services.container import Services
-from dms.services.events import SystemAuthError, authenticate_system, receive_event
+from dms.services.events import (SystemAuthError, authenticate_system, keep_rejected,
+                                 receive_event)
 
 events_api = Blueprint("events_api", __name__, url_prefix="/api/v1/events")
 
@@ -64,8 +65,6 @@ def post_event() -> tuple[Response, int]:
 
 
 def _reject_unreadable(system: str, raw: str) -> tuple[Response, int]:
-    from dms.services.events import keep_rejected
-
     exc = InvalidInputError("the request body is not a JSON object",
                             hint="send Content-Type: application/json")
     keep_rejected(_services(), system, {"raw": raw}, "api", exc)

@@ -115,3 +115,8 @@ def test_pages_name_roles_tasks_and_history_in_chinese(app: Flask,
         assert code not in page, code
     events = login(app, "a1").get("/archive/events").text
     assert "已接收" in events and ">accepted<" not in events
+
+
+def test_the_reconciliation_page_in_english(app: Flask) -> None:
+    page = login(app, "root").get("/admin/events?lang=en").text
+    assert "Event reconciliation" in page and "Rejected events" in page
