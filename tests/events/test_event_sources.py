@@ -160,3 +160,38 @@ def test_reconciliation_lists_untyped_businesses_and_unnamed_scanned_customers(
     with services.sessions() as s:
         rec = reconciliation(s)
     assert rec.untyped == [] and rec.without_events == []
+
+
+def test_concurrent_events_for_one_new_customer_are_all_accepted(services: Services) -> None:
+    """Several businesses of a new customer announced at once by an unknown handler: the
+    one that creates the customer (and the handler record) first wins the insert, the
+    others apply again and find them; none is taken for a duplicate."""
+    import threading
+
+    t0 = at("2026-03-02 09:00")
+    barrier = threading.Barrier(4)
+    results: list[str] = []
+    errors: list[BaseException] = []
+
+    def deliver(n: int) -> None:
+        barrier.wait()
+        try:
+            r = send(services, event(f"P{n}", "accept", t0.isoformat(), customer_no="3301005555",
+                                     business_no=f"YK20260005{n:02d}", handler="YX0777",
+                                     customer_name="并发客户"), now=t0)
+            results.append(r.status)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=deliver, args=(n,)) for n in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(60)
+    assert errors == [] and results == ["accepted"] * 4
+    with services.sessions() as s:
+        assert len(s.scalars(select(Customer).where(
+            Customer.customer_no == "3301005555")).all()) == 1
+        assert len(s.scalars(select(ExternalHandler)).all()) == 1
+        assert len(s.scalars(select(Business).where(
+            Business.business_no.like("YK20260005%"))).all()) == 4
