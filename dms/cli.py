@@ -347,6 +347,10 @@ def _register_optional() -> None:
     cli.add_command(backup_command, "backup")
     cli.add_command(restore_command, "restore")
 
+    from dms.cli_reconcile import reconcile_command
+
+    cli.add_command(reconcile_command, "reconcile")
+
 
 _register_optional()
 

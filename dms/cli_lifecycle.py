@@ -68,6 +68,7 @@ def reminders_sweep(c: CliContext, now_text: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report.__dict__))
     else:
-        click.echo(f"urges {report.urges} (escalations {report.escalations}), notices "
+        click.echo(f"urges {report.urges} (escalations {report.escalations}, undeliverable "
+                   f"{report.undeliverable}), notices "
                    f"{report.notices}, tasks closed {report.tasks_closed}, "
                    f"contracts {report.contracts}")

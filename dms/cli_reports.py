@@ -43,7 +43,8 @@ def _json_default(v: Any) -> str:
 @pass_ctx
 def gaps(c: CliContext, customer_no: str | None, team: str | None, everyone: bool,
          only_gaps: bool, fmt: str, output: Path | None, rebuild: bool) -> None:
-    from dms.services.gap_report import COLUMNS, GapFilter, gap_csv_chunks, gap_rows
+    from dms.services.gap_report import (COLUMNS, GapFilter, gap_csv_chunks, gap_rows,
+                                         named_rows)
     from dms.services.report_formats import HEADINGS_ZH, write_xlsx
 
     chosen = sum((customer_no is not None, team is not None, everyone))
@@ -73,7 +74,8 @@ def gaps(c: CliContext, customer_no: str | None, team: str | None, everyone: boo
         rows = gap_rows(s, svc.checklist, below, f)
         if fmt == "xlsx":
             assert output is not None
-            write_xlsx(output, COLUMNS, rows, HEADINGS_ZH, title="缺件报告")
+            write_xlsx(output, COLUMNS, named_rows(rows, svc.checklist), HEADINGS_ZH,
+                       title="缺件报告")
             return
         out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
         try:

@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     secure_cookies: bool | None = None
     session_hours: float = 8.0  # a login lasts one working day at most
     body_limit_mb: float = 1.0  # request bodies of every route but uploads
+    # Instants are stored in UTC and shown in this zone (pages, CSV/XLSX, mails); a naive
+    # time in an event is read in it too.
+    time_zone: str = "Asia/Shanghai"
 
     # --- reminders and urging (催办) ------------------------------------------
     notifier: str = "log"  # log | smtp (see dms.services.notify)

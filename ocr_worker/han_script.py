@@ -70,17 +70,30 @@ def _script_of(ch: str) -> int:
 class ScriptCounts:
     traditional_only: int
     simplified_only: int
+    # The same, counting each character once: a form repeats its labels (戶號, 戶名, 新裝)
+    # on every line, and a Simplified-leaning engine writes those few characters in
+    # Simplified form (户/号/装) every time, which outweighs the page's many different
+    # Traditional characters when occurrences are counted.
+    distinct_traditional: int = 0
+    distinct_simplified: int = 0
 
     @property
     def is_traditional(self) -> bool:
-        specific = self.traditional_only + self.simplified_only
-        return (self.traditional_only >= MIN_TRADITIONAL_CHARS
-                and self.traditional_only >= TRADITIONAL_SHARE * specific)
+        return (_judged_traditional(self.traditional_only, self.simplified_only)
+                or _judged_traditional(self.distinct_traditional, self.distinct_simplified))
+
+
+def _judged_traditional(traditional: int, simplified: int) -> bool:
+    return (traditional >= MIN_TRADITIONAL_CHARS
+            and traditional >= TRADITIONAL_SHARE * (traditional + simplified))
 
 
 def count_scripts(text: str) -> ScriptCounts:
     marks = [_script_of(ch) for ch in text]
-    return ScriptCounts(marks.count(1), marks.count(-1))
+    distinct = {ch: m for ch, m in zip(text, marks, strict=True) if m}
+    return ScriptCounts(marks.count(1), marks.count(-1),
+                        sum(1 for m in distinct.values() if m == 1),
+                        sum(1 for m in distinct.values() if m == -1))
 
 
 def to_traditional(text: str, variant: str) -> str:

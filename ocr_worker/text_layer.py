@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -55,8 +56,39 @@ def text_font() -> str:
 
 
 def _lines(words: Sequence[Word]) -> list[list[Word]]:
-    """Words grouped by the engine's (block, line) keys, in the engine's order."""
-    return [list(g) for _, g in itertools.groupby(words, key=lambda w: (w.block, w.line))]
+    """Words grouped by the engine's (block, line) keys, in the engine's order, with each
+    run of Latin letters and digits joined into one word (see ``join_latin_runs``)."""
+    return [join_latin_runs(list(g))
+            for _, g in itertools.groupby(words, key=lambda w: (w.block, w.line))]
+
+
+_LATIN = re.compile(r"[0-9A-Za-z][0-9A-Za-z\-/.]*\Z")
+# Pieces closer than this share of their height are one run: the spacing of characters
+# within a printed number, well under a space between words (~0.35 of a digit's height).
+_RUN_GAP = 0.3
+
+
+def join_latin_runs(line: list[Word]) -> list[Word]:
+    """Join neighbouring Latin/digit pieces of a line into one word with their joint box.
+
+    Engines split a contract or ID number into pieces (PP-OCR boxes per character, a
+    gap read as a word break); written as separate runs, a PDF reader extracts
+    "SD GD HT2020075456" and a viewer's find misses the number. Written as one run,
+    stretched over the joint box, it is one word again."""
+    out: list[Word] = []
+    for w in line:
+        prev = out[-1] if out else None
+        if prev is not None and _LATIN.match(prev.text) and _LATIN.match(w.text):
+            px0, py0, px1, py1 = prev.bbox
+            x0, y0, x1, y1 = w.bbox
+            height = max(py1 - py0, y1 - y0, 1)
+            if x0 - px1 <= _RUN_GAP * height and x1 > px0:
+                out[-1] = Word(prev.text + w.text, min(prev.conf, w.conf),
+                               (min(px0, x0), min(py0, y0), max(px1, x1), max(py1, y1)),
+                               prev.block, prev.line)
+                continue
+        out.append(w)
+    return out
 
 
 def _write_text_page(out: Path, page_w: float, page_h: float, words: Sequence[Word],

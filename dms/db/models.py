@@ -60,7 +60,7 @@ class Customer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_no: Mapped[str] = mapped_column(String(32), unique=True)  # 户号
     name: Mapped[str] = mapped_column(String(200), default="")
-    kind: Mapped[str] = mapped_column(String(16), default="")  # resident / non_resident
+    kind: Mapped[str] = mapped_column(String(32), default="")  # resident / non_resident
     address: Mapped[str] = mapped_column(String(300), default="")
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -328,6 +328,7 @@ from dms.db import models_physical  # noqa: E402,F401
 from dms.db import models_lifecycle  # noqa: E402,F401
 from dms.db import models_classify  # noqa: E402,F401
 from dms.db import models_upkeep  # noqa: E402,F401
+from dms.db import models_events  # noqa: E402,F401
 from dms.db import models_gaps  # noqa: E402,F401
 from dms.db import models_security  # noqa: E402,F401
 from dms.db import models_ops  # noqa: E402,F401

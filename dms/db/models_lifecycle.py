@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import true as sa_true
 from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column
@@ -49,6 +50,11 @@ class InboundEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
                                                   index=True)
+    # How an administrator resolved a rejected event: "" (open), applied or dismissed.
+    resolution: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    resolved_by: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolution_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class Urge(Base):
@@ -62,6 +68,9 @@ class Urge(Base):
     kind: Mapped[str] = mapped_column(String(16))  # digitise | transfer
     urge_no: Mapped[int] = mapped_column(Integer)
     escalated: Mapped[bool] = mapped_column(Boolean, default=False)  # sent to a team leader
+    # False: nobody in the task's team could receive it (no collector, no leader); it went
+    # to the archive room or an administrator instead and does not count as sent.
+    delivered: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
     message: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 

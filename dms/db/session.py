@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from dms.domain.localtime import minute_with_offset
 from dms.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
+            # SQLite has no time zones: reports format local times with this.
+            dbapi_conn.create_function("dms_minute_with_offset", 2, minute_with_offset,
+                                       deterministic=True)
 
         return engine
     if url.startswith("postgresql"):

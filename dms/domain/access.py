@@ -71,6 +71,7 @@ class Action(StrEnum):
     BATCH_READ = "batch.read"
     EVENT_POST = "event.post"                # the marketing system's events API
     AUDIT_READ = "audit.read"                # the audit log of reads and changes, its export
+    EVENT_RESOLVE = "event.resolve"          # rejected events applied or dismissed, handlers mapped
 
 
 ACTION_NAMES_ZH = {
@@ -84,6 +85,7 @@ ACTION_NAMES_ZH = {
     Action.PII_UNMASKED: "查看完整身份证号/电话/银行账号", Action.BATCH_UPLOAD: "扫描批次上传",
     Action.BATCH_READ: "扫描批次报告", Action.EVENT_POST: "推送业务事件",
     Action.AUDIT_READ: "查看与导出审计日志",
+    Action.EVENT_RESOLVE: "事件对账（处理被拒事件、关联经办人）",
 }
 
 SUBJECT_NAMES_ZH = {
@@ -120,6 +122,7 @@ _ROWS: dict[Action, tuple[Scope, ...]] = {
     Action.BATCH_READ:         (N, N, N, N, N, S, N, N),
     Action.EVENT_POST:         (N, N, N, N, N, N, N, A),
     Action.AUDIT_READ:         (N, N, N, N, N, N, A, N),
+    Action.EVENT_RESOLVE:      (N, N, N, N, N, N, A, N),
 }
 assert set(_ROWS) == set(Action) and all(len(r) == len(COLUMNS) for r in _ROWS.values())
 

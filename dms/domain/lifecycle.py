@@ -139,10 +139,17 @@ class StepEvent:
     handler: str
     team: str = ""
     agent_applied: bool = False
+    # Who the customer is, for a customer the archive does not know yet (a new
+    # connection is announced before its paper is scanned).
+    customer_name: str = ""
+    customer_address: str = ""
+    customer_kind: str = ""
 
 
 EVENT_FIELDS = ("event_id", "customer_no", "business_no", "business_type", "step",
                 "completed_at", "handler")
+# Optional fields (the same names and limits as the API's schema).
+CUSTOMER_FIELDS = {"customer_name": 64, "customer_address": 200, "customer_kind": 32}
 
 
 EARLIEST_EVENT_YEAR, LATEST_EVENT_YEAR = 1970, 2100
@@ -203,6 +210,11 @@ def parse_step_event(payload: object, *, default_tz: tzinfo) -> StepEvent:
     agent = payload.get("agent_applied", False)
     if isinstance(agent, str):
         agent = agent.strip().lower() in ("1", "true", "yes", "y", "是")
+    customer = {}
+    for f, limit in CUSTOMER_FIELDS.items():
+        customer[f] = str(payload.get(f) or "").strip()
+        if len(customer[f]) > limit:
+            raise InvalidInputError(f"event field {f} is longer than {limit} characters")
     return StepEvent(values["event_id"], values["customer_no"], values["business_no"],
                      values["business_type"], values["step"], at, values["handler"],
-                     str(payload.get("team") or "").strip(), bool(agent))
+                     str(payload.get("team") or "").strip(), bool(agent), **customer)

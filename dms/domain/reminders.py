@@ -21,12 +21,14 @@ class Category(StrEnum):
     PENDING_SHELVING = "pending_shelving"  # 待移交卷宗
     CONTRACT_EXPIRY = "contract_expiry"    # 合同预警
     TIME_LIMIT = "time_limit"              # 业扩时限预警
+    CONTRACT_EXPIRED = "contract_expired"  # 合同已到期未续签
 
 
 CATEGORY_NAMES_ZH = {
     Category.PENDING_ADD: "待添加信息", Category.PENDING_SEND: "待发送信息",
     Category.PENDING_TRANSFER: "待移交信息", Category.PENDING_SHELVING: "待移交卷宗",
     Category.CONTRACT_EXPIRY: "合同预警", Category.TIME_LIMIT: "业扩时限预警",
+    Category.CONTRACT_EXPIRED: "合同已到期未续签",
 }
 
 # The four categories that are simply "items in a lifecycle state".
@@ -143,6 +145,17 @@ def plan_urge(*, due_at: datetime, urges_sent: int, now: datetime, deadlines: De
     return UrgeDecision(urge_no, urge_no >= escalate_from_urge, next_at)
 
 
+def urge_details(checklist: Checklist, steps: list[str], documents: list[str],
+                 present: set[str]) -> str:
+    """What one urge line about a business adds: "；环节：受理、供电方案；缺：用电申请书、…"
+    (the steps of its overdue tasks and the documents of those steps still missing)."""
+    names = [checklist.steps[s].name if s in checklist.steps else s for s in steps if s]
+    missing = [checklist.document_types[c].name if c in checklist.document_types else c
+               for c in dict.fromkeys(documents) if c not in present]
+    text = "；环节：" + "、".join(dict.fromkeys(names)) if names else ""
+    return text + ("；缺：" + "、".join(missing) if missing else "")
+
+
 # --- contract expiry (合同预警) ------------------------------------------------------------
 
 
@@ -160,6 +173,13 @@ def contract_end(facts: dict[str, Any] | None) -> date | None:
 def expiry_window(today: date, deadlines: Deadlines) -> tuple[date, date]:
     """Contracts ending in [today, today + N days] are warned about."""
     return today, today + timedelta(days=deadlines.contract_expiry_warning_days)
+
+
+def expired(facts: dict[str, Any] | None, today: date) -> bool:
+    """Ended before today: when it is the customer's latest contract of its type (not
+    renewed), the riskiest case, warned about on its own."""
+    end = contract_end(facts)
+    return end is not None and end < today
 
 
 def expiring(facts: dict[str, Any] | None, today: date, deadlines: Deadlines) -> bool:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dms.db.session import make_engine, make_session_factory
 from dms.domain.checklist import Checklist, load_checklist
+from dms.domain.localtime import set_display_zone
 from dms.settings import Settings
 
 if TYPE_CHECKING:
@@ -66,4 +67,5 @@ class Services:
 
 def build_services(settings: Settings) -> Services:
     settings.ensure_dirs()
+    set_display_zone(settings.time_zone)
     return Services(settings)

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dms.db.models_lifecycle import InboundEvent
 from dms.db.session import session_scope
-from dms.domain.lifecycle import parse_step_event
+from dms.domain.lifecycle import StepEvent, parse_step_event
 from dms.errors import ConflictError, DmsError, InvalidInputError
 from dms.services.container import Services
 from dms.services.lifecycle import apply_step_event, calendar_for
@@ -89,26 +89,44 @@ def receive_event(services: Services, system: str, payload: Any, *, channel: str
     try:
         ev = parse_step_event(payload, default_tz=cal.tz)
         key = f"{system}:{ev.event_id}"
-        with session_scope(services.sessions) as s:
-            seen = s.scalar(select(InboundEvent).where(InboundEvent.accepted_key == key))
-            if seen is not None:
-                if seen.payload != payload:
-                    raise ConflictError(f"event {ev.event_id} was already received with "
-                                        "different content", hint="use a new event_id")
-                return Receipt("duplicate", ev.event_id, seen.business_no, "", [], [], None)
-            applied = apply_step_event(s, services.checklist, cal, ev, now=now, system=system)
-            s.add(InboundEvent(system=system, event_id=ev.event_id, accepted_key=key,
-                               status="accepted", channel=channel, business_no=ev.business_no,
-                               step=ev.step, payload=payload, received_at=now))
-            s.flush()
-        return Receipt("accepted", ev.event_id, applied.business_no, applied.state,
-                       applied.documents, applied.present, applied.task_id)
-    except IntegrityError:
-        # A concurrent delivery of the same event won the race: that one counts.
-        return Receipt("duplicate", str(payload.get("event_id")), "", "", [], [], None)
+        for attempt in (1, 2):
+            try:
+                return _apply_once(services, system, payload, ev, key, channel, now)
+            except IntegrityError:
+                # A concurrent delivery of the same event won the race (that one counts),
+                # or a concurrent event created the same new customer, business or
+                # external handler first: applying again finds those.
+                with services.sessions() as s:
+                    if s.scalar(select(InboundEvent.id).where(
+                            InboundEvent.accepted_key == key)) is not None:
+                        return Receipt("duplicate", ev.event_id, ev.business_no, "", [], [],
+                                       None)
+                if attempt == 2:
+                    raise ConflictError(f"event {ev.event_id} collided twice with concurrent "
+                                        "events", hint="send it again") from None
+        raise AssertionError("unreachable")
     except DmsError as exc:
         keep_rejected(services, system, payload, channel, exc)
         raise
+
+
+def _apply_once(services: Services, system: str, payload: Any, ev: StepEvent, key: str,
+                channel: str, now: datetime) -> Receipt:
+    with session_scope(services.sessions) as s:
+        seen = s.scalar(select(InboundEvent).where(InboundEvent.accepted_key == key))
+        if seen is not None:
+            if seen.payload != payload:
+                raise ConflictError(f"event {ev.event_id} was already received with "
+                                    "different content", hint="use a new event_id")
+            return Receipt("duplicate", ev.event_id, seen.business_no, "", [], [], None)
+        applied = apply_step_event(s, services.checklist, calendar_for(services.settings), ev,
+                                   now=now, system=system)
+        s.add(InboundEvent(system=system, event_id=ev.event_id, accepted_key=key,
+                           status="accepted", channel=channel, business_no=ev.business_no,
+                           step=ev.step, payload=payload, received_at=now))
+        s.flush()
+    return Receipt("accepted", ev.event_id, applied.business_no, applied.state,
+                   applied.documents, applied.present, applied.task_id)
 
 
 @dataclass

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session, aliased
 
 from dms.db.models import Business, BusinessStepDone, Customer, Document, Team, User
 from dms.domain.checklist import Checklist
+from dms.domain.localtime import display_zone_name
 from dms.errors import ConfigError, ConflictError, InvalidInputError
 from dms.services.report_formats import (HEADINGS_ZH, csv_header, csv_rows_chunks,
                                          pg_copy_csv_chunks)
@@ -273,28 +274,44 @@ def confidence_text(dialect: str, confidence: Any) -> Any:
 
 
 def since_text(dialect: str, at: Any) -> Any:
-    """An instant in UTC to the minute (as ``report_formats.csv_datetime``)."""
+    """An instant to the minute in the deployment's zone with its offset
+    (as ``report_formats.csv_datetime``): "2026-03-02 09:00+08:00"."""
+    tz = display_zone_name()
     if dialect == "sqlite":
-        text = func.strftime("%Y-%m-%d %H:%M", at)
-    else:
-        text = func.to_char(func.timezone("UTC", at), "YYYY-MM-DD HH24:MI")
-    return text.concat("+00:00")
+        return func.dms_minute_with_offset(at, literal(tz, String))
+    local = func.timezone(literal(tz, String), at)
+    off = cast(func.extract("epoch", local - func.timezone(literal("UTC", String), at)), Integer)
+    sign = case((off < 0, literal("-", String)), else_=literal("+", String))
+    hours = func.lpad(cast(func.div(func.abs(off), 3600), String), 2, "0")
+    minutes = func.lpad(cast(func.div(func.mod(func.abs(off), 3600), 60), String), 2, "0")
+    return func.to_char(local, "YYYY-MM-DD HH24:MI").concat(sign).concat(hours) \
+        .concat(":").concat(minutes)
 
 
-def _csv_cells(dialect: str, p: Any, handler: Any) -> list[Any]:
+def business_type_name(checklist: Checklist, column: Any) -> Any:
+    """A business type's Chinese name in SQL (the code itself when the checklist does not
+    know it): exports name types as people read them, not by code."""
+    names = {code: bt.name for code, bt in checklist.business_types.items()}
+    return case(names, value=column, else_=column) if names else column
+
+
+def _csv_cells(dialect: str, p: Any, handler: Any, checklist: Checklist) -> list[Any]:
     """The CSV cells as the database writes them, identical on SQLite and PostgreSQL:
     empty text as NULL (COPY would quote ''), confidence with three decimals rounded half
-    up, open since in UTC to the minute (as ``report_formats.csv_datetime``)."""
+    up, open since in local time to the minute (as ``report_formats.csv_datetime``);
+    statuses and business types by their Chinese names."""
     def text_or_null(col: Any) -> Any:
         return func.nullif(col, "")
     conf = confidence_text(dialect, p.c.confidence)
     since = since_text(dialect, p.c.required_since)
-    status = case(*((p.c.rank == r, literal(name)) for r, name in RANKS.items() if r))
+    status = case(*((p.c.rank == r, literal(STATUS_NAMES_ZH[name]))
+                    for r, name in RANKS.items() if r))
     return [text_or_null(Customer.customer_no), text_or_null(Customer.name),
             text_or_null(Team.code), text_or_null(handler.display_name),
-            text_or_null(p.c.business_no), text_or_null(p.c.business_type),
+            text_or_null(p.c.business_no),
+            text_or_null(business_type_name(checklist, p.c.business_type)),
             text_or_null(p.c.doc_type), text_or_null(p.c.doc_name),
-            func.coalesce(status, MISSING), p.c.document_id,
+            func.coalesce(status, STATUS_NAMES_ZH[MISSING]), p.c.document_id,
             case((p.c.confidence.is_not(None), conf)),
             case((p.c.rank == 0, since))]
 
@@ -314,7 +331,8 @@ def _report_statement(session: Session, checklist: Checklist, review_below: floa
     dialect = session.get_bind().dialect.name
     shape = tuple(v is not None for v in (f.customer_no, f.team, f.teams, f.business_type,
                                           f.handler_id, f.created_from, f.created_to))
-    key = (dialect, id(checklist), review_below, f.only_gaps, shape, as_csv, table)
+    key = (dialect, id(checklist), review_below, f.only_gaps, shape, as_csv, table,
+           display_zone_name())
     params = filter_params(f)
     hit = _REPORT_CACHE.get(key)
     if hit is not None and hit[0] is checklist:
@@ -322,7 +340,7 @@ def _report_statement(session: Session, checklist: Checklist, review_below: floa
     p = (gap_table.table_pairs_query(f) if table else
          _pairs_query(req, review_below, f)).subquery("pairs")
     handler = aliased(User)
-    cols = (_csv_cells(dialect, p, handler) if as_csv else
+    cols = (_csv_cells(dialect, p, handler, checklist) if as_csv else
             [Customer.customer_no, Customer.name, Team.code, handler.display_name,
              p.c.business_no, p.c.business_type, p.c.doc_type, p.c.doc_name, p.c.rank,
              p.c.document_id, p.c.confidence, p.c.required_since])
@@ -359,6 +377,17 @@ def gap_rows(session: Session, checklist: Checklist, review_below: float,
                "open_since": since if not rank else None}
 
 
+def named_rows(rows: Iterable[dict[str, Any]], checklist: Checklist
+               ) -> Iterator[dict[str, Any]]:
+    """Rows as people read them in XLSX/PDF (as the CSV writes them): statuses and business
+    types by their Chinese names instead of codes."""
+    types = checklist.business_types
+    for r in rows:
+        bt = types.get(r["business_type"])
+        yield {**r, "status": STATUS_NAMES_ZH.get(r["status"], r["status"]),
+               "business_type": bt.name if bt else r["business_type"]}
+
+
 def gap_csv_chunks(session: Session, checklist: Checklist, review_below: float,
                    f: GapFilter = GapFilter(), *, source: str = "auto") -> Iterator[str]:
     """The report as CSV text in chunks (BOM, Chinese headings, then the rows), formatted
@@ -371,7 +400,7 @@ def gap_csv_chunks(session: Session, checklist: Checklist, review_below: float,
 
     yield csv_header(COLUMNS, HEADINGS_ZH)
     if use_table(session, checklist, review_below, source):
-        yield from gap_table.table_csv_chunks(session, f)
+        yield from gap_table.table_csv_chunks(session, f, checklist)
         return
     stmt, params = _report_statement(session, checklist, review_below, f, as_csv=True,
                                      source="live")

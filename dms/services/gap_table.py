@@ -39,8 +39,10 @@ from sqlalchemy.orm import Session, aliased
 from dms.db.models import Business, Customer, Team, User
 from dms.db.models_gaps import GapDirty, GapPair, GapState
 from dms.domain.checklist import Checklist
+from dms.domain.localtime import display_zone_name
 from dms.errors import ConfigError
-from dms.services.gap_report import (RANKS, GapFilter, _conditions, _pairs_query,
+from dms.services.gap_report import (RANKS, STATUS_NAMES_ZH, GapFilter,
+                                     business_type_name, _conditions, _pairs_query,
                                      _requirement_dicts, confidence_text, filter_params,
                                      requirements_source, since_text)
 
@@ -48,7 +50,7 @@ log = logging.getLogger(__name__)
 
 # Changing how pairs are computed or formatted changes this, which invalidates every
 # built table (it is part of the fingerprint).
-DEFINITION_VERSION = 1
+DEFINITION_VERSION = 2  # 2: statuses in Chinese in the stored CSV cells
 MAX_REFRESH = 2000  # dirty businesses one commit catches up; more wait for a rebuild
 TRIGGERS = {"sqlite": 9, "postgresql": 6}  # per watched table 3 / 2 (migration 0012)
 _SEPARATOR = "\x1f"  # between a business's CSV tails; never in a checklist name
@@ -57,8 +59,9 @@ _STATE_ID = 1
 
 def table_fingerprint(checklist: Checklist, review_below: float) -> str:
     requirements_fingerprint, _ = _requirement_dicts(checklist)
+    # The stored CSV cells hold local times: another zone needs another table.
     return hashlib.sha256(f"{requirements_fingerprint}|{review_below!r}|{DEFINITION_VERSION}"
-                          .encode()).hexdigest()
+                          f"|{display_zone_name()}".encode()).hexdigest()
 
 
 def csv_cell(dialect: str, value: Any) -> Any:
@@ -81,7 +84,8 @@ def _join_cells(cells: Sequence[Any]) -> Any:
 
 def _csv_tail(dialect: str, p: Any) -> Any:
     """The pair's cells from doc_type to open_since, as ``gap_csv_chunks`` writes them."""
-    status = case(*((p.c.rank == r, literal(name, String)) for r, name in RANKS.items()))
+    status = case(*((p.c.rank == r, literal(STATUS_NAMES_ZH[name], String))
+                    for r, name in RANKS.items()))
     return _join_cells([
         csv_cell(dialect, p.c.doc_type), csv_cell(dialect, p.c.doc_name), status,
         func.coalesce(cast(p.c.document_id, String), literal("", String)),
@@ -251,11 +255,12 @@ def table_pairs_query(f: GapFilter) -> Select[Any]:
     return stmt
 
 
-def _table_csv_statement(dialect: str, f: GapFilter) -> Select[Any]:
+def _table_csv_statement(dialect: str, f: GapFilter, checklist: Checklist) -> Select[Any]:
     handler = aliased(User)
     prefix = _join_cells([csv_cell(dialect, c) for c in (
         Customer.customer_no, Customer.name, Team.code, handler.display_name,
-        Business.business_no, Business.business_type)]) + literal(",", String)
+        Business.business_no, business_type_name(checklist, Business.business_type))]) \
+        + literal(",", String)
     conds: list[ColumnElement[bool]] = [GapPair.business_id == Business.id]
     if f.only_gaps:
         conds.append(GapPair.rank < 3)
@@ -274,7 +279,8 @@ def _table_csv_statement(dialect: str, f: GapFilter) -> Select[Any]:
             .order_by(Business.customer_id, Business.id))
 
 
-def table_csv_chunks(session: Session, f: GapFilter, batch: int = 2000) -> Iterator[str]:
+def table_csv_chunks(session: Session, f: GapFilter, checklist: Checklist,
+                     batch: int = 2000) -> Iterator[str]:
     """The report's CSV rows (no heading) from the table, one business per database row:
     its prefix once, then each stored tail behind a copy of it."""
     conn = session.connection()
@@ -283,7 +289,7 @@ def table_csv_chunks(session: Session, f: GapFilter, batch: int = 2000) -> Itera
         # The correlated aggregate inflates the cost estimate past JIT's threshold; the
         # compilation costs seconds and saves nothing on index lookups.
         conn.exec_driver_sql("SET LOCAL jit = off")
-    stmt = _table_csv_statement(dialect, f).execution_options(yield_per=batch)
+    stmt = _table_csv_statement(dialect, f, checklist).execution_options(yield_per=batch)
     result = conn.execute(stmt, filter_params(f))
     for rows in result.partitions():
         lines = [prefix + tails.replace(_SEPARATOR, "\n" + prefix)

@@ -11,16 +11,20 @@ transaction; the entry is rebuilt from the committed rows once, after commit.
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from dms.db.models import Box, Business, Customer, Document, Slot, Volume
+from dms.db.models import Box, Business, Customer, Document, Page, Slot, Volume
 from dms.db.models_physical import VolumeDocument
 from dms.db.session import after_commit, session_scope
+from dms.domain.fact_dates import parse_date
 from dms.services import access
 from search import PageDoc
 
@@ -57,9 +61,14 @@ def page_docs(session: Session, document: Document) -> list[PageDoc]:
     business: Business | None = document.business
     team = document_team_code(session, document)
     location = document_location(session, document.id)
+    pages = [p for p in document.pages if p.ocr_status == "done"]
     facts = document.facts or {}
-    identifiers = [str(facts[k]) for k in IDENTIFIER_FACTS if facts.get(k)]
-    identifiers += [customer.customer_no] + ([business.business_no] if business else [])
+    on_page = page_identifiers([str(facts[k]) for k in IDENTIFIER_FACTS if facts.get(k)],
+                               [p.text for p in pages])
+    # The customer and business numbers are the whole document's (from the folder or
+    # the event), so every page carries them.
+    shared = [customer.customer_no] + ([business.business_no] if business else [])
+    day = document_date(document, pages)
     return [
         PageDoc(
             page_id=f"{document.id}:{p.page_no}", document_id=document.id, page_no=p.page_no,
@@ -68,11 +77,61 @@ def page_docs(session: Session, document: Document) -> list[PageDoc]:
             business_type=business.business_type if business else "",
             doc_type=document.doc_type or "", team=team,
             state=business.archive_state if business else "",
-            date=document.created_at.date(), identifiers=sorted(set(identifiers)),
+            date=day, identifiers=sorted(set(shared + ids)),
             title=document.title or document.source_name, location=location,
         )
-        for p in document.pages if p.ocr_status == "done"
+        for p, ids in zip(pages, on_page, strict=True)
     ]
+
+
+def page_identifiers(values: list[str], texts: list[str]) -> list[list[str]]:
+    """Per page, the document's identifiers (contract no., ID no., …) printed on it, so
+    a contract number finds the pages that carry it, not every page of the document.
+    Compared without whitespace, half-width and upper case (OCR splits numbers with
+    spaces). An identifier no page shows (typed in by a reviewer, or misread) stays on
+    every page: it still belongs to the document."""
+    if not values:
+        return [[] for _ in texts]
+    folded = [_fold(t) for t in texts]
+    out: list[list[str]] = [[] for _ in texts]
+    for value in values:
+        key = _fold(value)
+        hits = [i for i, text in enumerate(folded) if key and key in text]
+        for i in hits or range(len(texts)):
+            out[i].append(value)
+    return out
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def _fold(text: str) -> str:
+    # Half-width, no whitespace, upper case: cheap enough for every page of a reindex
+    # (numbers and dates need no Traditional/Simplified folding).
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text)).upper()
+
+
+# The document's own date, in order of preference; then a date printed on its first
+# pages; the scan date only when the document says nothing.
+DOCUMENT_DATE_FACTS = ("signed_date", "contract_start")
+_EARLIEST = date(1950, 1, 1)
+
+
+def document_date(document: Document, pages: list[Page] | None = None) -> date:
+    """The date the search facets file a document under: a 2020 contract scanned in 2026
+    is under 2020."""
+    scanned = document.created_at.date()
+    facts = document.facts or {}
+    for key in DOCUMENT_DATE_FACTS:
+        day = parse_date(str(facts.get(key) or ""))
+        if day is not None and _EARLIEST <= day <= scanned:
+            return day
+    for p in sorted(pages if pages is not None else document.pages,
+                    key=lambda p: p.page_no)[:3]:
+        day = parse_date(_fold(p.text or ""))
+        if day is not None and _EARLIEST <= day <= scanned:
+            return day
+    return scanned
 
 
 def index_document(session: Session, index: object, document_id: int) -> int:

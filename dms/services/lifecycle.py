@@ -15,10 +15,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dms.db import audit
+from dms.db.models_events import ExternalHandler
 from dms.db.models import (AuditEvent, Business, BusinessStepDone, Customer, Document, Task,
                            Team, User)
 from dms.domain import reminders as rules
 from dms.domain.checklist import Checklist
+from dms.domain.locations import parse_slot_code
 from dms.domain.lifecycle import (ORDER, State, StepEvent, Transition, advance, may_act_on,
                                   reopen, send_back)
 from dms.domain.roles import Role
@@ -141,10 +143,13 @@ def pass_gate(session: Session, checklist: Checklist, b: Business, user: User, n
         if state == State.PENDING_REVIEW else None
     t = advance(state, actor=user.username, role=role, missing_documents=missing,
                 previous_gate_actor=previous)
-    if t.target == State.ARCHIVED and location:
-        from dms.domain.locations import parse_slot_code
-
-        location = str(parse_slot_code(location))
+    if t.target == State.ARCHIVED:
+        # Archived means shelved: the paper has a place (room-unit-column-shelf-slot).
+        if not location.strip():
+            raise InvalidInputError(
+                f"location: {b.business_no} is archived only with its place on the shelf",
+                hint="box and shelve it (实体档案), or give the slot, e.g. R01-J03-A-05-2")
+        location = str(parse_slot_code(location.strip()))
     _transition(session, b, t, now, {"location": location} if location else None)
     return t
 
@@ -155,7 +160,26 @@ def return_item(session: Session, b: Business, user: User, reason: str,
     now = as_utc(now)
     t = send_back(State(b.archive_state), actor=user.username, role=role, reason=reason)
     _transition(session, b, t, now)
+    _reopen_tasks(session, b, State(t.target), now)
     return t
+
+
+def _reopen_tasks(session: Session, b: Business, target: State, now: datetime) -> None:
+    """A returned item needs its work again: the task closed by the gate it went back
+    before (digitise on a return to pending_send, transfer on one to pending_transfer)
+    is opened again with its original span from now, so urging starts over."""
+    for kind, done_at in ((rules.TaskKind.DIGITISE, State.PENDING_REVIEW),
+                          (rules.TaskKind.TRANSFER, State.PENDING_SHELVING)):
+        if ORDER.index(target) >= ORDER.index(done_at):
+            continue
+        last = session.scalar(select(Task).where(Task.business_id == b.id, Task.kind == kind)
+                              .order_by(Task.id.desc()).limit(1))
+        if last is None or last.status == OPEN:
+            continue
+        span = (as_utc(last.due_at) - as_utc(last.created_at)) if last.due_at else None
+        due = now + span if span is not None else now
+        last.status, last.closed_at, last.urge_count = OPEN, None, 0
+        last.due_at, last.next_urge_at, last.last_urged_at = due, due, None
 
 
 @dataclass
@@ -206,8 +230,83 @@ def _reference(session: Session, model: type, column: object, value: str, what: 
     return row
 
 
+def _customer_of(session: Session, ev: StepEvent, now: datetime) -> Customer:
+    """The event's customer; a customer the archive does not know yet is created from the
+    event (a new connection is announced before its paper is scanned), and empty name,
+    address or kind of a known one (e.g. created by a scanner folder) are filled in."""
+    customer = session.scalar(select(Customer).where(Customer.customer_no == ev.customer_no))
+    if customer is None:
+        customer = Customer(customer_no=ev.customer_no, created_at=now)
+        session.add(customer)
+        audit.record(session, actor="marketing", action="customer_created", entity="customer",
+                     entity_id=ev.customer_no, data={"event_id": ev.event_id})
+    customer.name = customer.name or ev.customer_name
+    customer.address = customer.address or ev.customer_address
+    customer.kind = customer.kind or ev.customer_kind
+    session.flush()
+    return customer
+
+
+def _handler_of(session: Session, ev: StepEvent, system: str, now: datetime) -> User | None:
+    """The dms user the event's handler is: a user of that name, or one an administrator
+    mapped the external id to. An unknown handler is recorded for mapping and yields None
+    (the task then goes to the team's queue) rather than rejecting the event."""
+    user = session.scalar(select(User).where(User.username == ev.handler))
+    if user is not None:
+        return user
+    ext = session.scalar(select(ExternalHandler).where(
+        ExternalHandler.system == (system or "marketing"),
+        ExternalHandler.external_id == ev.handler))
+    if ext is None:
+        session.add(ExternalHandler(system=system or "marketing", external_id=ev.handler,
+                                    first_seen_at=now))
+        return None
+    return session.get(User, ext.user_id) if ext.user_id is not None else None
+
+
+def _business_of(session: Session, ev: StepEvent, customer: Customer, *, now: datetime,
+                 completed_at: datetime, adopt: bool, actor: str) -> tuple[Business, bool]:
+    """The event's business, created if new. A business known only by number (a scanner
+    folder without a type) takes the event's type; a real conflict is refused with both
+    values unless ``adopt`` (an administrator applies the event's values)."""
+    b = session.scalar(select(Business).where(Business.business_no == ev.business_no))
+    if b is None:
+        b = Business(business_no=ev.business_no, customer_id=customer.id,
+                     business_type=ev.business_type, archive_state=State.PENDING_ADD,
+                     state_since=completed_at, created_at=now)
+        session.add(b)
+        session.flush()
+        return b, True
+    changes: dict[str, object] = {}
+    if b.customer_id != customer.id:
+        known = session.get(Customer, b.customer_id)
+        known_no = known.customer_no if known is not None else "?"
+        if not adopt:
+            raise ConflictError(
+                f"business {ev.business_no} belongs to customer {known_no}, the event names "
+                f"customer {ev.customer_no}",
+                hint="an administrator resolves it under 事件对账 (/admin/events)")
+        changes["customer"] = [known_no, ev.customer_no]
+        b.customer_id = customer.id
+    if b.business_type != ev.business_type:
+        if b.business_type and not adopt:
+            raise ConflictError(
+                f"business {ev.business_no} is of type {b.business_type}, the event names "
+                f"type {ev.business_type}",
+                hint="an administrator resolves it under 事件对账 (/admin/events)")
+        changes["business_type"] = [b.business_type, ev.business_type]
+        b.business_type = ev.business_type
+    if changes:
+        audit.record(session, actor=actor, action="business_typed", entity="business",
+                     entity_id=b.business_no, data={"event_id": ev.event_id, **changes})
+    return b, False
+
+
 def apply_step_event(session: Session, checklist: Checklist, calendar: HolidayCalendar,
-                     ev: StepEvent, *, now: datetime, system: str = "") -> EventApplied:
+                     ev: StepEvent, *, now: datetime, system: str = "",
+                     adopt: bool = False) -> EventApplied:
+    """Apply one business event. ``adopt``: an administrator resolving a rejected event
+    lets the event's type and customer replace the business's."""
     now, completed_at = as_utc(now), as_utc(ev.completed_at)
     if ev.business_type not in checklist.business_types:
         raise InvalidInputError(f"unknown business type {ev.business_type!r}",
@@ -215,35 +314,25 @@ def apply_step_event(session: Session, checklist: Checklist, calendar: HolidayCa
     if ev.step not in checklist.steps:
         raise InvalidInputError(f"unknown business step {ev.step!r}",
                                 hint="known: " + ", ".join(checklist.step_names()))
-    customer = _reference(session, Customer, Customer.customer_no, ev.customer_no, "customer",
-                          "the customer (户号) must exist in the archive")
-    handler = _reference(session, User, User.username, ev.handler, "handler",
-                         "the handler must be a dms user (dms users create)")
-    assert isinstance(customer, Customer) and isinstance(handler, User)
-    team_id = handler.team_id
+    team_id: int | None = None
     if ev.team:
         team = _reference(session, Team, Team.code, ev.team, "team", "a team code such as YYB")
         assert isinstance(team, Team)
         team_id = team.id
-    b = session.scalar(select(Business).where(Business.business_no == ev.business_no))
-    created = b is None
-    if b is None:
-        b = Business(business_no=ev.business_no, customer_id=customer.id,
-                     business_type=ev.business_type, archive_state=State.PENDING_ADD,
-                     state_since=completed_at, created_at=now)
-        session.add(b)
-        session.flush()
-    elif b.customer_id != customer.id or b.business_type != ev.business_type:
-        raise ConflictError(f"business {ev.business_no} belongs to another customer or type",
-                            hint=f"known as type {b.business_type}")
+    customer = _customer_of(session, ev, now)
+    handler = _handler_of(session, ev, system, now)
+    if team_id is None:
+        team_id = handler.team_id if handler is not None else customer.team_id
+    b, created = _business_of(session, ev, customer, now=now, completed_at=completed_at,
+                              adopt=adopt, actor=system or "marketing")
     done = steps_done(session, b.id)
     if ev.step in done:
         raise ConflictError(f"step {ev.step} of business {ev.business_no} was already "
                             f"completed at {done[ev.step].isoformat()}")
     session.add(BusinessStepDone(business_id=b.id, step=ev.step, completed_at=completed_at,
-                                 handler_id=handler.id))
+                                 handler_id=handler.id if handler else None))
     done[ev.step] = completed_at
-    b.handler_id, b.team_id = handler.id, team_id
+    b.handler_id, b.team_id = (handler.id if handler else None), team_id
     b.agent_applied = b.agent_applied or ev.agent_applied
     if customer.team_id is None:
         customer.team_id = team_id
@@ -251,6 +340,7 @@ def apply_step_event(session: Session, checklist: Checklist, calendar: HolidayCa
     audit.record(session, actor=system or "marketing", action="step_completed",
                  entity="business", entity_id=b.business_no,
                  data={"step": ev.step, "event_id": ev.event_id, "handler": ev.handler,
+                       "handler_known": handler is not None,
                        "completed_at": completed_at.isoformat()})
     produced = checklist.required_for(ev.business_type, {ev.step}, agent=b.agent_applied)
     have = present_types(session, b.id)
@@ -259,7 +349,8 @@ def apply_step_event(session: Session, checklist: Checklist, calendar: HolidayCa
                    reason=f"业务环节 {checklist.steps[ev.step].name} 完成，新资料待添加")
         if t is not None:
             _transition(session, b, t, completed_at)
-    task_id = _open_tasks(session, checklist, b, ev.step, completed_at, produced, have)
+    task_id = _open_tasks(session, checklist, b, ev.step, completed_at, produced, have,
+                          external_handler="" if handler else ev.handler)
     return EventApplied(b.business_no, b.archive_state, created, produced,
                         [c for c in produced if c in have], task_id)
 
@@ -274,9 +365,11 @@ def _restart_step_clock(checklist: Checklist, calendar: HolidayCalendar, b: Busi
 
 
 def _open_tasks(session: Session, checklist: Checklist, b: Business, step: str,
-                completed_at: datetime, produced: list[str], have: set[str]) -> int | None:
+                completed_at: datetime, produced: list[str], have: set[str],
+                external_handler: str = "") -> int | None:
     """The handler's task for this step's paper (48 h) and the team's transfer task (7 days),
-    only while the item still needs that work."""
+    only while the item still needs that work. A handler dms does not know yet is kept as
+    ``external_handler`` so a later mapping assigns the task."""
     state = ORDER.index(State(b.archive_state))
     dl = checklist.deadlines
     task: Task | None = None
@@ -285,8 +378,10 @@ def _open_tasks(session: Session, checklist: Checklist, b: Business, step: str,
         task = Task(kind=rules.TaskKind.DIGITISE, business_id=b.id, assignee_id=b.handler_id,
                     team_id=b.team_id, step=step, status=OPEN, due_at=due, next_urge_at=due,
                     created_at=completed_at,
-                    details={"documents": produced, "present": sorted(c for c in produced
-                                                                      if c in have)})
+                    details={"documents": produced,
+                             "present": sorted(c for c in produced if c in have),
+                             **({"external_handler": external_handler}
+                                if external_handler else {})})
         session.add(task)
     if state < ORDER.index(State.PENDING_SHELVING) and session.scalar(
             select(Task.id).where(Task.business_id == b.id, Task.status == OPEN,

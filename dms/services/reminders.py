@@ -135,19 +135,16 @@ def inbox_for(session: Session, user: User, checklist: Checklist, now: datetime,
     for cat in rules.STATE_CATEGORIES:
         lists[cat].sort(key=lambda r: (as_utc(r["state_since"]), r["business_no"]))
     lists[Category.TIME_LIMIT].sort(key=lambda r: (as_utc(r["step_due_at"]), r["business_no"]))
-    lo, hi = rules.expiry_window(now.date(), checklist.deadlines)
-    contracts = [dict(r) for r in session.execute(scope.contracts(
-        select(ContractExpiry.ends_on, ContractExpiry.doc_type, ContractExpiry.document_id,
-               Customer.customer_no, Customer.name, func.count().over().label("total"))
-        .join(Customer, Customer.id == ContractExpiry.customer_id)
-        .where(ContractExpiry.ends_on.between(lo, hi)))
-        .order_by(ContractExpiry.ends_on, ContractExpiry.id).limit(page_size)).mappings()]
-    counts[Category.CONTRACT_EXPIRY] = int(contracts[0]["total"]) if contracts else 0
-    lists[Category.CONTRACT_EXPIRY] = [
-        {**r, "days_left": (_as_date(r["ends_on"]) - now.date()).days} for r in contracts]
+    for cat in (Category.CONTRACT_EXPIRY, Category.CONTRACT_EXPIRED):
+        contracts = [dict(r) for r in session.execute(
+            _contracts(scope, cat, now.date(), checklist, total=True)
+            .limit(page_size)).mappings()]
+        counts[cat] = int(contracts[0]["total"]) if contracts else 0
+        lists[cat] = [{**r, "days_left": (_as_date(r["ends_on"]) - now.date()).days}
+                      for r in contracts]
     urges = [dict(r) for r in session.execute(
-        select(Urge.at, Urge.kind, Urge.urge_no, Urge.escalated, Urge.message,
-               Business.business_no)
+        select(Urge.at, Urge.kind, Urge.urge_no, Urge.escalated, Urge.delivered,
+               Urge.message, Business.business_no)
         .join(Business, Business.id == Urge.business_id)
         .where(Urge.recipient_id == user.id).order_by(Urge.at.desc(), Urge.id.desc())
         .limit(page_size)).mappings()]
@@ -155,6 +152,24 @@ def inbox_for(session: Session, user: User, checklist: Checklist, now: datetime,
     loans = overdue_loans_for(session, user, now)
     return Inbox(counts, lists, limit_counts, int(by_state.get(State.PENDING_REVIEW.value, 0)),
                  urges, loans[:page_size], len(loans))
+
+
+def _contracts(scope: Scope, cat: Category, today: date, checklist: Checklist,
+               total: bool = False) -> Any:
+    """The customers' latest contracts ending within the warning window, or already
+    ended (expired and not renewed: a renewal is a later contract and replaces the row)."""
+    lo, hi = rules.expiry_window(today, checklist.deadlines)
+    cols: list[Any] = [ContractExpiry.ends_on, ContractExpiry.doc_type,
+                       ContractExpiry.document_id, Customer.customer_no, Customer.name]
+    if total:
+        cols.append(func.count().over().label("total"))
+    when = ContractExpiry.ends_on.between(lo, hi) if cat == Category.CONTRACT_EXPIRY \
+        else ContractExpiry.ends_on < lo
+    # Expired ones, most recently ended first: the freshest lapse is the most urgent.
+    order = (ContractExpiry.ends_on if cat == Category.CONTRACT_EXPIRY
+             else ContractExpiry.ends_on.desc())
+    return scope.contracts(select(*cols).join(Customer, Customer.id == ContractExpiry.customer_id)
+                           .where(when)).order_by(order, ContractExpiry.id)
 
 
 def _listed(cat: Category) -> Any:
@@ -179,14 +194,9 @@ def category_page(session: Session, user: User, checklist: Checklist, category: 
         stmt = base.where(Business.step_due_at.is_not(None)) \
             .order_by(Business.step_due_at, Business.id)
     else:
-        lo, hi = rules.expiry_window(now.date(), checklist.deadlines)
-        rows = session.execute(scope.contracts(
-            select(ContractExpiry.ends_on, ContractExpiry.doc_type, ContractExpiry.document_id,
-                   Customer.customer_no, Customer.name)
-            .join(Customer, Customer.id == ContractExpiry.customer_id)
-            .where(ContractExpiry.ends_on.between(lo, hi)))
-            .order_by(ContractExpiry.ends_on, ContractExpiry.id).offset(offset).limit(limit))
-        return [{**dict(r), "days_left": (r["ends_on"] - now.date()).days}
+        rows = session.execute(_contracts(scope, category, now.date(), checklist)
+                               .offset(offset).limit(limit))
+        return [{**dict(r), "days_left": (_as_date(r["ends_on"]) - now.date()).days}
                 for r in rows.mappings()]
     return _rows(session, scope.items(stmt).offset(offset).limit(limit), now)
 
@@ -216,13 +226,23 @@ def refresh_contract_expiries(session: Session, checklist: Checklist) -> int:
     latest extracted ``contract_end`` (a renewed contract supersedes the old one). Only
     differences are written, so a sweep with nothing new writes nothing."""
     types = rules.expiring_document_types(checklist)
-    extracted = select(Document.id, Document.customer_id, Document.doc_type,
-                       func.substr(Document.facts["contract_end"].as_string(), 1, 10)
-                       .label("ends_on")).where(Document.doc_type.in_(types)).subquery()
-    ranked = select(extracted, func.row_number().over(
+    facts = Document.facts
+    extracted = select(
+        Document.id, Document.customer_id, Document.doc_type,
+        func.substr(facts["contract_end"].as_string(), 1, 10).label("ends_on"),
+        # Which contract is the latest: its own start or signing date, else its end.
+        func.substr(func.coalesce(facts["contract_start"].as_string(),
+                                  facts["signed_date"].as_string(),
+                                  facts["contract_end"].as_string(), ""), 1, 10)
+        .label("dated")).where(Document.doc_type.in_(types)).subquery()
+    # The latest contract per customer and type counts, with or without an end date:
+    # a later contract of the same type (a renewal, or one with no term) clears both
+    # warnings of the earlier one.
+    latest = select(extracted, func.row_number().over(
         partition_by=(extracted.c.customer_id, extracted.c.doc_type),
-        order_by=(extracted.c.ends_on.desc(), extracted.c.id.desc())).label("rn")) \
-        .where(extracted.c.ends_on.is_not(None), extracted.c.ends_on != "").subquery()
+        order_by=(extracted.c.dated.desc(), extracted.c.id.desc())).label("rn")).subquery()
+    ranked = select(latest).where(latest.c.ends_on.is_not(None),
+                                  latest.c.ends_on != "").subquery()
     wanted: dict[tuple[int, str], dict[str, Any]] = {}
     for customer_id, doc_type, document_id, team_id, ends_on in session.execute(
             select(ranked.c.customer_id, ranked.c.doc_type, ranked.c.id, Customer.team_id,
@@ -258,8 +278,9 @@ def refresh_contract_expiries(session: Session, checklist: Checklist) -> int:
 @dataclass
 class SweepReport:
     tasks_closed: int = 0
-    urges: int = 0
-    escalations: int = 0
+    urges: int = 0             # delivered to someone of the task's team
+    escalations: int = 0       # businesses whose urge also went to a team leader
+    undeliverable: int = 0     # businesses nobody in the team could be urged about
     notices: int = 0
     contracts: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
@@ -297,47 +318,67 @@ def sweep(session: Session, checklist: Checklist, now: datetime, notifier: Notif
     report.seconds["contracts"] = _lap()
     due = session.execute(
         select(Task.id, Task.kind, Task.business_id, Task.assignee_id, Task.team_id,
-               Task.due_at, Task.urge_count, Business.business_no, Customer.customer_no,
-               Customer.name)
+               Task.due_at, Task.urge_count, Task.step, Task.details, Business.business_no,
+               Customer.customer_no, Customer.name)
         .join(Business, Business.id == Task.business_id)
         .join(Customer, Customer.id == Business.customer_id)
-        .where(Task.status == "open", Task.next_urge_at <= now)).all()
+        .where(Task.status == "open", Task.next_urge_at <= now)
+        .order_by(Task.business_id, Task.id)).all()
     report.seconds["select_due"] = _lap()
     if not due:
         return report
     staff = session.execute(select(User.id, User.username, User.email, User.role, User.team_id,
                                    User.is_team_leader).where(User.active.is_(True))).all()
     users = {u.id: u for u in staff}
-    collectors: dict[int | None, list[int]] = defaultdict(list)
-    leaders: dict[int | None, list[int]] = defaultdict(list)
-    for u in staff:
-        if u.role == Role.COLLECTOR:
-            collectors[u.team_id].append(u.id)
-        if u.is_team_leader:
-            leaders[u.team_id].append(u.id)
+    people = _Recipients(staff)
+    present = _present_types(session, select(Task.business_id).where(
+        Task.status == "open", Task.next_urge_at <= now, Task.kind == rules.TaskKind.DIGITISE))
     urge_rows: list[dict[str, Any]] = []
     task_rows: list[dict[str, Any]] = []
     digest: dict[int, list[str]] = defaultdict(list)
+    lost: dict[int, list[str]] = defaultdict(list)
+    groups: dict[tuple[int, str], list[tuple[Any, rules.UrgeDecision]]] = defaultdict(list)
     for t in due:
         plan = rules.plan_urge(due_at=as_utc(t.due_at), urges_sent=t.urge_count, now=now,
                                deadlines=checklist.deadlines,
                                escalate_from_urge=escalate_from_urge)
-        if plan is None:
-            continue
-        hours = int((now - as_utc(t.due_at)).total_seconds() // 3600)
-        msg = (f"第{plan.urge_no}次催办：{t.business_no}（{t.customer_no} {t.name}）"
-               f"{KIND_ZH.get(t.kind, t.kind)}已超期 {hours} 小时")
-        recipients = [(uid, False) for uid in
-                      ([t.assignee_id] if t.assignee_id else collectors.get(t.team_id, []))]
-        if plan.escalate:
-            recipients += [(uid, True) for uid in leaders.get(t.team_id, [])]
+        if plan is not None:
+            groups[(t.business_id, t.kind)].append((t, plan))
+    for (_bid, task_kind), items in groups.items():
+        # One line per business and kind, naming the steps and what is still missing,
+        # however many steps' tasks are overdue.
+        first, plan = items[0][0], max((p for _t, p in items), key=lambda p: p.urge_no)
+        hours = max(int((now - as_utc(t.due_at)).total_seconds() // 3600) for t, _p in items)
+        msg = (f"第{plan.urge_no}次催办：{first.business_no}（{first.customer_no} {first.name}）"
+               f"{KIND_ZH.get(rules.TaskKind(task_kind), task_kind)}已超期 {hours} 小时"
+               + rules.urge_details(checklist, [t.step for t, _p in items],
+                                    [c for t, _p in items
+                                     for c in (t.details or {}).get("documents", [])],
+                                    present.get(first.business_id, set())))
+        primary = [t.assignee_id for t, _p in items if t.assignee_id] \
+            or people.collectors.get(first.team_id, [])
+        leaders = people.leaders.get(first.team_id, [])
+        recipients = [(uid, False) for uid in dict.fromkeys(primary or leaders)]
+        if plan.escalate and primary and leaders:
+            recipients += [(uid, True) for uid in leaders]
             report.escalations += 1
+        delivered = bool(recipients)
+        if not delivered:
+            # Nobody in the team can receive it: the archive room (or an administrator)
+            # is told instead, shown as undeliverable, and the urge is not counted as sent.
+            msg = "【无法送达：班组无收集员或班长】" + msg
+            recipients = [(uid, False) for uid in people.fallback(first.team_id)]
+            report.undeliverable += 1
         for uid, escalated in dict(recipients).items():
-            urge_rows.append({"task_id": t.id, "business_id": t.business_id, "recipient_id": uid,
-                              "kind": t.kind, "urge_no": plan.urge_no, "escalated": escalated,
+            urge_rows.append({"task_id": first.id, "business_id": first.business_id,
+                              "recipient_id": uid, "kind": task_kind,
+                              "urge_no": plan.urge_no,
+                              "escalated": escalated, "delivered": delivered,
                               "message": msg, "at": now})
-            digest[uid].append(msg)
-        task_rows.append({"tid": t.id, "n": plan.urge_no, "next": plan.next_urge_at})
+            (digest if delivered else lost)[uid].append(msg)
+        for t, p in items:
+            task_rows.append({"tid": t.id, "n": p.urge_no if delivered else t.urge_count,
+                              "next": p.next_urge_at})
     report.seconds["plan"] = _lap()
     # Core executemany (batched VALUES) rather than the ORM's bulk paths: no per-row
     # bookkeeping for tens of thousands of rows.
@@ -346,14 +387,54 @@ def sweep(session: Session, checklist: Checklist, now: datetime, notifier: Notif
     report.seconds["insert_urges"] = _lap()
     _mark_urged(conn, task_rows, now)
     report.seconds["update_tasks"] = _lap()
-    report.urges = len(urge_rows)
+    report.urges = sum(1 for r in urge_rows if r["delivered"])
     notices = [Notice(users[uid].username, users[uid].email or "",
                       f"[档案催办] {len(msgs)} 项档案工作已超期", "\n".join(msgs))
                for uid, msgs in digest.items() if uid in users]
+    notices += [Notice(users[uid].username, users[uid].email or "",
+                       f"[档案催办] {len(msgs)} 项催办无人接收，请安排", "\n".join(msgs))
+                for uid, msgs in lost.items() if uid in users]
     report.notices = len(notices)
     if notifier is not None and notices:
         after_commit(session, partial(_deliver, notifier, notices))
     return report
+
+
+class _Recipients:
+    """Who can be urged, per team: collectors, leaders; and who is told when nobody
+    can (the team's archivist, else any archivist, else an administrator)."""
+
+    def __init__(self, staff: Any) -> None:
+        self.collectors: dict[int | None, list[int]] = defaultdict(list)
+        self.leaders: dict[int | None, list[int]] = defaultdict(list)
+        self.archivists: dict[int | None, list[int]] = defaultdict(list)
+        self.admins: list[int] = []
+        for u in staff:
+            if u.role == Role.COLLECTOR:
+                self.collectors[u.team_id].append(u.id)
+            if u.is_team_leader:
+                self.leaders[u.team_id].append(u.id)
+            if u.role == Role.ARCHIVIST:
+                self.archivists[u.team_id].append(u.id)
+            if u.role == Role.ADMIN:
+                self.admins.append(u.id)
+
+    def fallback(self, team_id: int | None) -> list[int]:
+        if self.archivists.get(team_id):
+            return self.archivists[team_id]
+        anyone = [uid for ids in self.archivists.values() for uid in ids]
+        return anyone or self.admins
+
+
+def _present_types(session: Session, business_ids: Select[Any]) -> dict[int, set[str]]:
+    """The classified document types of the businesses ``business_ids`` selects (a
+    subquery, not a list: a sweep may urge about hundreds of thousands of businesses)."""
+    out: dict[int, set[str]] = defaultdict(set)
+    for bid, code in session.execute(select(Document.business_id, Document.doc_type).where(
+            Document.business_id.in_(business_ids), Document.doc_type.is_not(None))):
+        if bid is not None and code is not None:
+            out[bid].add(code)
+    return out
 
 
 def _insert_rows(conn: Any, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -384,8 +465,8 @@ def _deliver(notifier: Notifier, notices: list[Notice]) -> None:
 
 def urges_for_business(session: Session, business_id: int) -> list[dict[str, Any]]:
     return [dict(r) for r in session.execute(
-        select(Urge.at, Urge.kind, Urge.urge_no, Urge.escalated, Urge.message,
-               User.username, User.display_name)
+        select(Urge.at, Urge.kind, Urge.urge_no, Urge.escalated, Urge.delivered,
+               Urge.message, User.username, User.display_name)
         .join(User, User.id == Urge.recipient_id, isouter=True)
         .where(Urge.business_id == business_id).order_by(Urge.at, Urge.id)).mappings()]
 

@@ -13,10 +13,11 @@ import io
 import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from dms.domain.localtime import display_zone_name, minute_with_offset
 from dms.errors import ConfigError
 
 CJK_FONT_PATH = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
@@ -31,11 +32,10 @@ HEADINGS_ZH = {
 
 
 def csv_datetime(v: datetime) -> str:
-    """An instant in UTC to the minute, as the database-formatted CSV writes it. Naive
-    values are UTC (SQLite keeps no offset; dms stores UTC)."""
-    if v.tzinfo is not None:
-        v = v.astimezone(UTC)
-    return v.strftime("%Y-%m-%d %H:%M+00:00")
+    """An instant to the minute in the deployment's zone with its offset, as the
+    database-formatted CSV writes it. Naive values are UTC (SQLite keeps no offset; dms
+    stores UTC)."""
+    return minute_with_offset(v, display_zone_name()) or ""
 
 
 def _cell(v: Any) -> Any:

@@ -66,6 +66,13 @@ def create_app(settings: Settings, *, dispatcher: Dispatcher | None = None,
     from dms.web import audit  # the admin audit page; its hook records reads of personal data
     app.register_blueprint(audit.bp)
     register_error_handlers(app)
+    from dms.web import events_admin
+    from dms.web.names import register_names
+    from dms.web.timefilter import register_time_filter
+
+    app.register_blueprint(events_admin.bp)
+    register_time_filter(app, settings)
+    register_names(app)
 
     @app.before_request
     def _defaults() -> None:

@@ -3,10 +3,19 @@
 POST /api/v1/events     Authorization: Bearer <system token>   (dms events token SYSTEM)
   {"event_id": "…", "customer_no": "…", "business_no": "…", "business_type": "LV_RES_NEW",
    "step": "accept", "completed_at": "2026-03-02T10:00:00+08:00", "handler": "wang",
-   "team": "YYB", "agent_applied": false}
+   "team": "YYB", "agent_applied": false,
+   "customer_name": "王五", "customer_address": "…", "customer_kind": "resident"}
+  Optional: team, agent_applied, and customer_name (≤64), customer_address (≤200),
+  customer_kind (≤32): a customer the archive does not know yet is created from them (a
+  new connection is announced before its paper is scanned); empty fields of a known one
+  are filled in. A business known only by number (from a scanner folder) takes the
+  event's type. A handler who is not a dms user does not reject the event: the task goes
+  to the team's queue until an administrator maps the external id (事件对账).
   → 201 accepted (with the archive task: documents the step produces, which are present)
   → 200 duplicate (the same event_id again changes nothing)
-  → 400 invalid / unknown reference, 409 conflicting, 401 bad token; rejected events are kept.
+  → 400 invalid, 409 conflicting (another type or customer for the business: both values
+    in the message; an administrator applies or dismisses it), 401 bad token; rejected
+    events are kept.
 """
 from __future__ import annotations
 

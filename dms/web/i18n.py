@@ -73,6 +73,24 @@ EN: dict[str, str] = {
     "对象存储中的原件无法恢复：请从备份恢复原件（dms restore），再运行 dms fsck --repair。":
         "The original in the object store cannot be recovered: restore it from a backup "
         "(dms restore), then run dms fsck --repair.",
+    # contract expiry (issue 19)
+    "合同已到期未续签": "Contract expired, not renewed",
+    # event reconciliation, tasks and urges (issue 19)
+    "事件对账": "Event reconciliation", "被拒绝的事件": "Rejected events",
+    "接收时间": "Received", "拒绝原因": "Why rejected", "处理": "Resolve",
+    "说明（可选）": "Note (optional)", "说明": "Note",
+    "按事件内容处理": "Apply with the event's values", "忽略原因（必填）": "Reason (required)",
+    "忽略原因": "Reason", "忽略": "Dismiss", "未关联的营销系统经办人": "Unmapped handlers",
+    "外部工号": "External id", "首次出现": "First seen", "关联到用户": "Map to user",
+    "用户": "User", "关联": "Map", "没有业务类型的业务": "Businesses without a type",
+    "建立时间": "Created", "已扫描但营销系统未发送事件的客户":
+        "Scanned customers no event has named", "首次扫描": "First scan",
+    "无法送达": "Undeliverable", "已到期": "expired", "资料数字化并发送": "Digitise and send",
+    "纸质资料移交档案室": "Hand paper to the archive room", "进行中": "Open",
+    "业务经办人": "Handler", "班组档案收集员": "Team collector", "档案管理员": "Archivist",
+    "纠纷处理": "Disputes", "营销部管理人员": "Manager", "扫描站": "Scanner station",
+    "系统管理员": "Administrator", "已忽略事件": "Dismissed event", "已关联": "Mapped",
+    "项任务已分派": "tasks assigned",
 }
 
 

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, render_template, request, stream_w
 from dms.domain.access import Action
 from dms.domain.lifecycle import GATE_NAMES_ZH
 from dms.services.gap_report import (COLUMNS, STATUS_NAMES_ZH, GapFilter, gap_csv_chunks,
-                                     gap_rows)
+                                     gap_rows, named_rows)
 from dms.services.report_formats import HEADINGS_ZH, write_pdf, write_xlsx
 from dms.services.statistics import (GROUPS, completeness, overdue_by_team, return_rates,
                                      timeliness)
@@ -89,7 +89,7 @@ def gaps() -> Any:
     if fmt in ("xlsx", "pdf"):
         buf = io.BytesIO()
         with svc.sessions() as s:
-            rows = gap_rows(s, svc.checklist, below, f)
+            rows = named_rows(gap_rows(s, svc.checklist, below, f), svc.checklist)
             rows = rows if unmasked else (mask_value(r) for r in rows)
             if fmt == "xlsx":
                 write_xlsx(buf, COLUMNS, rows, HEADINGS_ZH, title="缺件报告")

@@ -150,8 +150,9 @@ def test_a_later_step_reopens_an_archived_item_for_its_new_paper(services: Servi
     for code in r.documents:
         add_document(services, "YK2026000001", code)
     digitised(services, "YK2026000001", t0)
-    for who in ("h1", "c1", "a1", "a1"):
+    for who in ("h1", "c1", "a1"):
         gate(services, "YK2026000001", who, t0)
+    gate(services, "YK2026000001", "a1", t0, "R01-J01-A-01-1")
     assert state_of(services, "YK2026000001") == State.ARCHIVED
     send(services, event("E2", "contract", (t0 + timedelta(days=5)).isoformat()), now=t0)
     assert state_of(services, "YK2026000001") == State.PENDING_ADD

@@ -15,7 +15,7 @@ from dms.db.migrate import upgrade
 from dms.db.models import Customer
 from dms.db.session import session_scope
 from dms.services.container import Services, build_services
-from dms.services.gap_report import COLUMNS, GapFilter, gap_csv_chunks, gap_rows
+from dms.services.gap_report import COLUMNS, GapFilter, gap_csv_chunks, gap_rows, named_rows
 from dms.services.report_formats import HEADINGS_ZH, csv_datetime
 from dms.settings import load_settings
 from dms.testing.postgres import ThrowawayPostgres
@@ -76,14 +76,14 @@ def test_sqlite_and_postgres_write_the_same_csv(both: tuple[Services, Services])
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0] == [HEADINGS_ZH[c] for c in COLUMNS]
     by_type = {r[COLUMNS.index("doc_type")]: r for r in rows[1:]
-               if r[COLUMNS.index("business_type")] == "HV_NEW"}
+               if r[COLUMNS.index("business_type")] == "高压新装"}  # names, not codes
     assert by_type["YDSQS"][COLUMNS.index("customer_name")] == "张三,\n李四"
     assert by_type["YDSQS"][COLUMNS.index("handler")] == '经办"甲", 一组'
     assert by_type["YDSQS"][COLUMNS.index("confidence")] == "0.500"
     assert by_type["SFZM"][COLUMNS.index("confidence")] == "0.124"  # the higher of the two, half up
-    assert by_type["KCD"][COLUMNS.index("status")] == "classified"
+    assert by_type["KCD"][COLUMNS.index("status")] == "未确认"
     assert by_type["SQWTS"][COLUMNS.index("confidence")] == ""
-    assert by_type["YYZZ"][COLUMNS.index("open_since")] == "2026-03-02 10:30+00:00"
+    assert by_type["YYZZ"][COLUMNS.index("open_since")] == "2026-03-02 18:30+08:00"
     assert by_type["YYZZ"][COLUMNS.index("document_id")] == ""
     assert 'D,K"H' in {r[COLUMNS.index("team")] for r in rows[1:]}
 
@@ -95,7 +95,7 @@ def test_csv_says_what_the_rows_say(svc: Services, session: Session) -> None:
     text = "".join(gap_csv_chunks(session, svc.checklist, BELOW, GapFilter()))
     got = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))[1:]
     want = []
-    for r in gap_rows(session, svc.checklist, BELOW):
+    for r in named_rows(gap_rows(session, svc.checklist, BELOW), svc.checklist):
         conf = r["confidence"]
         want.append([
             "" if r[c] is None else str(r[c]) for c in COLUMNS[:10]] + [

@@ -34,7 +34,7 @@ def test_csv_round_trip() -> None:
     assert text.startswith("\ufeff")
     got = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert got[0] == [HEADINGS_ZH[c] for c in COLUMNS]
-    assert got[1][COLUMNS.index("open_since")] == "2026-03-02 09:00+00:00"
+    assert got[1][COLUMNS.index("open_since")] == "2026-03-02 17:00+08:00"
     assert got[2][COLUMNS.index("customer_name")] == "李四电器有限公司"
     assert got[2][COLUMNS.index("confidence")] == "0.988"
 
@@ -66,7 +66,7 @@ def test_pdf_has_the_chinese_text(tmp_path: Path) -> None:
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True,
                           capture_output=True, text=True).stdout
     for needle in ("缺件报告", "户号", "张三", "李四电器有限公司", "供用电合同", "3301000002",
-                   "2026-03-02 09:00"):
+                   "2026-03-02 17:00"):  # 09:00 UTC, printed in Beijing time
         assert needle in text, needle
 
 
