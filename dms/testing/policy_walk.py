@@ -185,7 +185,9 @@ _OBJECT_PARAMS: dict[str, Callable[[Objects], Any]] = {
     "batch_id": lambda o: o.batch_id,
 }
 _PLAIN_PARAMS: dict[str, list[Any]] = {"page_no": [1], "category": ["pending_add"],
-                                       "kind": ["boxes"], "action": ["approve", "cancel"]}
+                                       "kind": ["boxes"], "action": ["approve", "cancel"],
+                                       # ids of rows no seeded object names (a 404 at most)
+                                       "row_id": [1], "handler_id": [1]}
 _ENDPOINT_PARAMS: dict[str, dict[str, list[Any]]] = {"auth.set_lang": {"code": ["zh_CN"]}}
 
 

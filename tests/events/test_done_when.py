@@ -62,6 +62,7 @@ def test_new_connection_from_event_to_shelf(sqlite_services: Services, tmp_path:
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     svc = sqlite_services
     app = create_app(svc.settings, services=svc)
+    app.config["WTF_CSRF_ENABLED"] = False  # not a CSRF test: tests/web covers CSRF
     token = create_system_token(svc, "yingxiao")
     t0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC) - timedelta(hours=8)  # 09:00 Beijing
     # 1. The marketing system announces the acceptance of a new connection for a new

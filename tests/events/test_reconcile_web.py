@@ -24,7 +24,9 @@ from tests.lifecycle.conftest import PASSWORD, at, event, send
 def app(sqlite_services: Services) -> Flask:
     with session_scope(sqlite_services.sessions) as s:
         create_user(s, "root", PASSWORD, "admin", display_name="管理员")
-    return create_app(sqlite_services.settings, services=sqlite_services)
+    app = create_app(sqlite_services.settings, services=sqlite_services)
+    app.config["WTF_CSRF_ENABLED"] = False  # not a CSRF test: tests/web covers CSRF
+    return app
 
 
 def login(app: Flask, username: str) -> FlaskClient:

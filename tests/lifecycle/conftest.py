@@ -76,13 +76,15 @@ def _sqlite_copy(seeded: Path, tmp_path: Path) -> str:
 
 
 _pg_copies = itertools.count(1)
+# tests/events imports these fixtures too: a run of both directories seeds two templates.
+_pg_templates = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
 def seeded_pg(request: pytest.FixtureRequest) -> str:
     """A migrated, seeded PostgreSQL database used as a template (CREATE DATABASE … TEMPLATE)."""
     pg: ThrowawayPostgres = request.getfixturevalue("postgres")
-    url = pg.create_database("lc_template")
+    url = pg.create_database(f"lc_template{next(_pg_templates)}")
     upgrade(url)
     svc = build_services(make_settings(Path(pg.dir), url))
     seed(svc)
@@ -94,7 +96,7 @@ def _pg_copy(template_url: str) -> str:
     name = f"lc_{next(_pg_copies)}"
     engine = create_engine(template_url.rsplit("/", 1)[0] + "/dms", isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE lc_template"))
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template_url.rsplit('/', 1)[1]}"))
     engine.dispose()
     return template_url.rsplit("/", 1)[0] + "/" + name
 

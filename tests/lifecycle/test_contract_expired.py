@@ -27,6 +27,7 @@ def test_expired_and_not_renewed_is_its_own_warning(services: Services) -> None:
                                                                      -61)
     assert box.lists["contract_expiry"][0]["customer_no"] == "3301000002"
     app: Flask = create_app(services.settings, services=services)
+    app.config["WTF_CSRF_ENABLED"] = False  # not a CSRF test: tests/web covers CSRF
     client = app.test_client()
     client.post("/login", data={"username": "c1", "password": PASSWORD})
     page = client.get("/archive/inbox/contract_expired").text

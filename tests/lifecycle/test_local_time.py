@@ -21,6 +21,7 @@ def test_a_step_completed_at_nine_beijing_time_shows_as_nine(
     t0 = at("2026-03-02 09:00")
     send(sqlite_services, event("T1", "accept", "2026-03-02T09:00:00+08:00"), now=t0)
     app: Flask = create_app(sqlite_services.settings, services=sqlite_services)
+    app.config["WTF_CSRF_ENABLED"] = False  # not a CSRF test: tests/web covers CSRF
     client = app.test_client()
     client.post("/login", data={"username": "c1", "password": PASSWORD})
     inbox = client.get("/").text
@@ -51,6 +52,7 @@ def test_another_zone_is_a_setting(tmp_path, seeded_sqlite) -> None:  # type: ig
         send(svc, event("T1", "accept", "2026-03-02T09:00:00+08:00"),
              now=at("2026-03-02 09:00"))
         app: Flask = create_app(svc.settings, services=svc)
+        app.config["WTF_CSRF_ENABLED"] = False  # not a CSRF test: tests/web covers CSRF
         client = app.test_client()
         client.post("/login", data={"username": "c1", "password": PASSWORD})
         assert "2026-03-04 02:00" in client.get("/archive/items/YK2026000001").text

@@ -43,6 +43,7 @@ def test_the_web_refuses_archiving_without_a_location(sqlite_services: Services)
     t0 = at("2026-03-02 09:00")
     to_shelving(sqlite_services, t0)
     app: Flask = create_app(sqlite_services.settings, services=sqlite_services)
+    app.config["WTF_CSRF_ENABLED"] = False  # not a CSRF test: tests/web covers CSRF
     client = app.test_client()
     client.post("/login", data={"username": "a1", "password": PASSWORD})
     r = client.post("/archive/items/YK2026000001/pass", data={"location": ""},

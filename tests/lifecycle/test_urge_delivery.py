@@ -49,6 +49,7 @@ def test_an_urge_nobody_in_the_team_can_receive_goes_to_the_archive_room(
     box = inbox(services, "a1", t0 + timedelta(days=7))
     assert box.urges[0]["delivered"] is False
     app: Flask = create_app(services.settings, services=services)
+    app.config["WTF_CSRF_ENABLED"] = False  # not a CSRF test: tests/web covers CSRF
     client = app.test_client()
     client.post("/login", data={"username": "a1", "password": PASSWORD})
     page = client.get("/archive/items/YK2026000301").text
