@@ -32,8 +32,8 @@ class CliContext:
     @property
     def dispatcher(self) -> Dispatcher:
         if self._dispatcher is None:
-            from ocr_worker.celery_app import make_celery
-            from ocr_worker.tasks import CeleryDispatcher
+            from dms.worker.celery_app import make_celery
+            from dms.worker.dispatcher import CeleryDispatcher
 
             self._dispatcher = CeleryDispatcher(make_celery(self.settings))
         return self._dispatcher
@@ -119,14 +119,19 @@ def serve(c: CliContext, host: str | None, port: int | None, workers: int) -> No
 @cli.command("worker", help="Run a Celery OCR worker (one process per core by default).")
 @click.option("--concurrency", "-c", type=int, default=0)
 @click.option("--beat", is_flag=True, help="also run the periodic scheduler in this process")
+@click.option("--queues", "-Q", default=None,
+              help="queues to serve, the first asked first; default documents,pages,default,dms "
+                   "(e.g. -Q pages for a page-only worker)")
 @pass_ctx
-def worker(c: CliContext, concurrency: int, beat: bool) -> None:
+def worker(c: CliContext, concurrency: int, beat: bool, queues: str | None) -> None:
     from dms.doctor import require_system
-    from ocr_worker.celery_app import make_celery
+    from dms.worker.celery_app import make_celery
+    from dms.worker.routing import WORKER_QUEUES, parse_queues
 
+    queue_names = parse_queues(queues or ",".join(WORKER_QUEUES))
     require_system(c.settings)
     app = make_celery(c.settings)
-    argv = ["worker", "--loglevel", c.settings.log_level, "-Q", "dms"]
+    argv = ["worker", "--loglevel", c.settings.log_level, "-Q", ",".join(queue_names)]
     if concurrency:
         argv += ["--concurrency", str(concurrency)]
     if beat:
@@ -137,7 +142,7 @@ def worker(c: CliContext, concurrency: int, beat: bool) -> None:
 @cli.command("beat", help="Run the periodic scheduler (one per deployment).")
 @pass_ctx
 def beat(c: CliContext) -> None:
-    from ocr_worker.celery_app import make_celery
+    from dms.worker.celery_app import make_celery
 
     app = make_celery(c.settings)
     app.Beat(schedule=str(c.settings.data_dir / "celerybeat-schedule"),

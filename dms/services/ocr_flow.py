@@ -1,5 +1,6 @@
 """The database side of OCR: split a document into pages, record page results,
-finish the document. Celery tasks (``ocr_worker.tasks``) are thin wrappers.
+finish the document. Celery tasks (``dms.worker.tasks``) are thin wrappers;
+the OCR itself is the leaf library ``ocr_worker``.
 
 Every function is idempotent: a redelivered task finds the work done (or being done by
 a live worker) and returns, so ``acks_late`` redelivery never OCRs a page twice. A page
@@ -30,8 +31,13 @@ from dms.services.container import Services
 from dms.services.classification import classify_after_ocr
 from dms.services.dispatch import Dispatcher
 from dms.services.indexing import reindex_document_after_commit
+from dms.services.lifecycle import mark_digitised
 from dms.settings import Settings
 from dms.storage import page_image_mime
+from ocr_worker.engine import choose_engine
+from ocr_worker.pdf_assembly import assemble_searchable_pdf
+from ocr_worker.pipeline import make_context, process_page
+from ocr_worker.rasterise import pdf_page_sizes, pdf_text_layer, rasterise, sniff
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +92,6 @@ def prepare_document(services: Services, document_id: int, dispatcher: Dispatche
     A broken file fails the document at once; a retryable error (a rasterise timeout)
     is raised for the task layer to retry, and fails the document on the final attempt.
     """
-    from ocr_worker.rasterise import pdf_page_sizes, pdf_text_layer, rasterise, sniff
-
     s = services.settings
     with session_scope(services.sessions) as session:
         doc = session.get(Document, document_id)
@@ -212,9 +216,6 @@ def ocr_page(services: Services, page_id: int, dispatcher: Dispatcher, *,
     """OCR one page. Any failure is recorded on the page; a retryable one is raised as
     OcrError for the task layer to retry, unless this is the final attempt (by the
     task's count or the page's own), in which case the page is marked failed."""
-    from ocr_worker.engine import choose_engine
-    from ocr_worker.pipeline import make_context, process_page
-
     s = services.settings
     claim = _claim_page(services, page_id, dispatcher)
     if claim is None:
@@ -307,8 +308,6 @@ def _finalize_if_complete(session: Session, doc_id: int, dispatcher: Dispatcher)
 
 def finalize_document(services: Services, document_id: int) -> None:
     """Assemble the searchable PDF, index the text and move the lifecycle on. Once."""
-    from ocr_worker.pdf_assembly import assemble_searchable_pdf
-
     with session_scope(services.sessions) as session:
         # Lock first: of two finalizers (a redelivery) the second waits, then finds it done.
         if not _touch_document(session, document_id, unless=DOC_FINISHED):
@@ -345,8 +344,6 @@ def finalize_document(services: Services, document_id: int) -> None:
 
 def _mark_digitised(session: Session, business: Business) -> None:
     # An electronic copy now exists: pending_add → pending_send (gate "digitised").
-    from dms.services.lifecycle import mark_digitised
-
     mark_digitised(session, business, datetime.now(UTC))
 
 
@@ -373,8 +370,6 @@ def reprocess(services: Services, dispatcher: Dispatcher, document_ids: list[int
               actor: str = "system", engine: str | None = None) -> int:
     """Throw away OCR results and read the documents again (after an engine upgrade).
     ``engine`` names the OCR engine for this run; None goes back to the settings."""
-    from ocr_worker.engine import choose_engine
-
     if engine:  # an unknown name fails here, before any result is thrown away
         choose_engine(services.settings.ocr_engine, {}, requested=engine)
     n = 0

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 ALIAS = "dmssqla"
 _NOT_FOR_ENGINE = {"polling_interval", "queue_tablename", "message_tablename", "callback",
                    "errback", "max_retries", "interval_start", "interval_step", "interval_max",
-                   "retry_errors", "visibility_timeout"}
+                   "retry_errors", "visibility_timeout", "queue_order_strategy"}
 
 
 class Channel(kombu_sqla.Channel):
@@ -66,7 +66,7 @@ class Transport(kombu_sqla.Transport):
 
 
 def register() -> None:
-    TRANSPORT_ALIASES[ALIAS] = "ocr_worker.broker:Transport"
+    TRANSPORT_ALIASES[ALIAS] = "dms.worker.broker:Transport"
 
 
 def broker_url(url: str) -> str:
