@@ -58,7 +58,8 @@ def make_celery(settings: Settings) -> Celery:
         task_always_eager=settings.task_always_eager,
         worker_concurrency=settings.worker_concurrency or os.cpu_count() or 1,
         beat_schedule={
-            "requeue-stalled-ocr": {"task": "dms.requeue_stalled", "schedule": 300.0},
+            "requeue-stalled-ocr": {"task": "dms.requeue_stalled",
+                                    "schedule": settings.ocr_stalled_sweep_every_s},
             "retrain-classifier-if-due": {"task": "dms.retrain_classifier", "schedule": 3600.0},
             "reminders-sweep": {"task": "dms.reminders_sweep",
                                 "schedule": settings.reminders_sweep_every_s},

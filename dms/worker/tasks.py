@@ -6,6 +6,8 @@ the document when it cannot even be split) on the final attempt instead of losin
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from dms.services import ocr_flow
 from dms.worker import preload  # noqa: F401  (the worker's start-up hooks)
 from dms.worker.task import TaskContext, dms_task
@@ -29,4 +31,5 @@ def finalize_document(ctx: TaskContext, document_id: int) -> None:
 
 @dms_task("dms.requeue_stalled")
 def requeue_stalled(ctx: TaskContext) -> int:
-    return ocr_flow.requeue_stalled(ctx.services, ctx.dispatcher)
+    older = timedelta(seconds=ctx.services.settings.ocr_stalled_after_s)
+    return ocr_flow.requeue_stalled(ctx.services, ctx.dispatcher, older_than=older)
