@@ -226,7 +226,7 @@ def backlog(root: Path, pg: ThrowawayPostgres, redis_url: str, docs: int, pages:
         system.services.index.refresh()
         indexed = system.services.index.count()
         lat = sorted((seen[d] - (t if t.tzinfo else t.replace(tzinfo=UTC))).total_seconds()
-                     for d, t in last_read.items())
+                     for d, t in last_read.items() if t is not None)
         return {"queued": queued, "queue_s": t_queue, "docs_done": len(lat),
                 "pages_read": pages_read, "indexed_pages": indexed,
                 "p50": statistics.median(lat) if lat else float("nan"),
