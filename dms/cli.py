@@ -122,13 +122,21 @@ def serve(c: CliContext, host: str | None, port: int | None, workers: int) -> No
 @click.option("--queues", "-Q", default=None,
               help="queues to serve, the first asked first; default documents,pages,default,dms "
                    "(e.g. -Q pages for a page-only worker)")
+@click.option("--healthcheck", is_flag=True,
+              help="exit 0 if the worker on this host answers a ping over the broker, else 1")
 @pass_ctx
-def worker(c: CliContext, concurrency: int, beat: bool, queues: str | None) -> None:
+def worker(c: CliContext, concurrency: int, beat: bool, queues: str | None,
+           healthcheck: bool) -> None:
     from dms.doctor import require_system
     from dms.worker.celery_app import make_celery
+    from dms.worker.health import worker_answers, worker_node
     from dms.worker.routing import WORKER_QUEUES, parse_queues
 
     queue_names = parse_queues(queues or ",".join(WORKER_QUEUES))
+    if healthcheck:
+        ok = worker_answers(make_celery(c.settings))
+        click.echo(f"{worker_node()}: {'ok' if ok else 'no answer'}")
+        sys.exit(0 if ok else 1)
     require_system(c.settings)
     app = make_celery(c.settings)
     argv = ["worker", "--loglevel", c.settings.log_level, "-Q", ",".join(queue_names)]
@@ -140,12 +148,19 @@ def worker(c: CliContext, concurrency: int, beat: bool, queues: str | None) -> N
 
 
 @cli.command("beat", help="Run the periodic scheduler (one per deployment).")
+@click.option("--healthcheck", is_flag=True,
+              help="exit 0 if beat has written its schedule file in the last 15 minutes, else 1")
 @pass_ctx
-def beat(c: CliContext) -> None:
+def beat(c: CliContext, healthcheck: bool) -> None:
     from dms.worker.celery_app import make_celery
+    from dms.worker.health import beat_alive, beat_schedule_path
 
+    if healthcheck:
+        ok = beat_alive(c.settings.data_dir)
+        click.echo(f"beat: {'ok' if ok else 'no recent schedule file'}")
+        sys.exit(0 if ok else 1)
     app = make_celery(c.settings)
-    app.Beat(schedule=str(c.settings.data_dir / "celerybeat-schedule"),
+    app.Beat(schedule=str(beat_schedule_path(c.settings.data_dir)),
              loglevel=c.settings.log_level).run()
 
 
@@ -314,6 +329,9 @@ def _register_optional() -> None:
     from dms.cli_reports import report_group
 
     cli.add_command(report_group, "report")
+    from dms.cli_scale import init_command
+
+    cli.add_command(init_command, "init")
 
 
 _register_optional()
