@@ -186,18 +186,14 @@ def search_cmd(c: CliContext, query: tuple[str, ...], as_json: bool, size: int) 
                    f"{h.snippet.replace('<mark>', '[').replace('</mark>', ']')}")
 
 
-def _report_progress(done: int, last_id: int) -> None:
-    click.echo(f"{done} documents… (resume with --after-id {last_id})", err=True)
-
-
 @cli.command("reindex", help="Rebuild the search index from the database.")
 @click.option("--after-id", type=int, default=0,
               help="resume an interrupted run after this document id (does not clear)")
 @pass_ctx
 def reindex(c: CliContext, after_id: int) -> None:
+    from dms.cli_scale import reindex_with_progress
     from dms.db.session import session_scope
     from dms.errors import SearchIndexUnreadable
-    from dms.services.indexing import reindex_all
     from search.registry import discard_embedded_index
 
     try:
@@ -209,7 +205,7 @@ def reindex(c: CliContext, after_id: int) -> None:
                    "rebuilding it from the database", err=True)
         index = c.services.index
     with session_scope(c.services.sessions) as s:
-        n = reindex_all(s, index, after_id=after_id, progress=_report_progress)
+        n = reindex_with_progress(s, index, after_id)
     click.echo(f"indexed {n} pages")
 
 
@@ -235,24 +231,34 @@ def documents_delete(c: CliContext, document_id: int, reason: str, yes: bool) ->
     click.echo(f"document {document_id} deleted")
 
 
-@cli.command("ocr", help="Re-run OCR (--reprocess) or re-queue lost work (--resume).")
+@cli.command("ocr", help="Re-run OCR (--reprocess), re-queue lost work (--resume), or show "
+                         "the backlog and when each batch will be read (--status).")
 @click.option("--reprocess", is_flag=True)
 @click.option("--resume", is_flag=True)
+@click.option("--status", "show_status", is_flag=True)
+@click.option("--minutes", type=int, default=15, show_default=True,
+              help="--status: the rate is measured over this many minutes")
+@click.option("--json", "as_json", is_flag=True, help="--status as JSON")
 @click.option("--document", "document_ids", type=int, multiple=True)
 @click.option("--customer", "customer_no", default=None)
 @click.option("--all", "all_docs", is_flag=True)
 @click.option("--engine", default=None,
               help="OCR engine for this reprocess run (tesseract, ppocr); default: settings")
 @pass_ctx
-def ocr(c: CliContext, reprocess: bool, resume: bool, document_ids: tuple[int, ...],
-        customer_no: str | None, all_docs: bool, engine: str | None) -> None:
+def ocr(c: CliContext, reprocess: bool, resume: bool, show_status: bool, minutes: int,
+        as_json: bool, document_ids: tuple[int, ...], customer_no: str | None, all_docs: bool,
+        engine: str | None) -> None:
     from datetime import timedelta
 
     from sqlalchemy import select
 
+    from dms.cli_scale import reprocess_with_progress, show_ocr_status
     from dms.db.models import Customer, Document
     from dms.services import ocr_flow
 
+    if show_status:
+        show_ocr_status(c, minutes, as_json)
+        return
     if resume:
         n = ocr_flow.requeue_stalled(c.services, c.dispatcher, older_than=timedelta(0))
         click.echo(f"re-queued {n} documents")
@@ -268,7 +274,7 @@ def ocr(c: CliContext, reprocess: bool, resume: bool, document_ids: tuple[int, .
         elif not all_docs:
             raise click.UsageError("name --document ID, --customer NO or --all")
         ids = list(s.scalars(stmt))
-    n = ocr_flow.reprocess(c.services, c.dispatcher, ids, engine=engine)
+    n = reprocess_with_progress(c, ids, engine)
     click.echo(f"queued {n} documents for OCR")
 
 

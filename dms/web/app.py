@@ -39,9 +39,10 @@ def create_app(settings: Settings, *, dispatcher: Dispatcher | None = None,
     from dms.web.events_api import events_api
     from dms.web.errors import register_error_handlers
     from dms.web.ingest_api import ingest_api
+    from dms.web import batches
 
     for bp in (auth.bp, home.bp, documents.bp, search_views.bp, health.bp, ingest_api,
-               physical.bp, review.bp, inbox.bp, events_api, reports.bp):
+               physical.bp, review.bp, inbox.bp, events_api, reports.bp, batches.bp):
         app.register_blueprint(bp)
     register_error_handlers(app)
 
