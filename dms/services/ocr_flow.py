@@ -351,19 +351,39 @@ def _mark_digitised(session: Session, business: Business) -> None:
 
 
 def requeue_stalled(services: Services, dispatcher: Dispatcher, *,
-                    older_than: timedelta = timedelta(minutes=10)) -> int:
+                    older_than: timedelta = timedelta(minutes=10),
+                    all_pages: bool = True) -> int:
     """Re-dispatch documents whose work was lost (a worker killed mid-task, a broker
     that dropped an unacked message). Safe to run any time: the tasks are idempotent,
-    and a page a live worker is reading is left to it (see ``_orphaned``)."""
-    cutoff = datetime.now(UTC) - older_than
+    and a page a live worker is reading is left to it (see ``_orphaned``).
+
+    ``all_pages=False`` (beat's periodic sweep) re-queues, of a document already split,
+    only the pages whose claim is orphaned: behind a backlog of a million pages every
+    document waits without progress, and re-queueing all its pending pages at every
+    sweep would add the whole backlog to the queue again each time."""
+    now = datetime.now(UTC)
+    lease = timedelta(seconds=page_time_limits(services.settings)[1])
     with session_scope(services.sessions) as session:
         stalled = session.scalars(select(Document.id).where(
-            Document.ocr_status.in_(("queued", "ocr")), Document.updated_at <= cutoff)).all()
+            Document.ocr_status.in_(("queued", "ocr")), Document.updated_at <= now - older_than)
+        ).all()
         session.execute(update(Document).where(Document.id.in_(stalled))
-                        .values(updated_at=datetime.now(UTC)))
+                        .values(updated_at=now))
+        if all_pages:
+            for doc_id in stalled:
+                after_commit(session, partial(dispatcher.ocr_document, doc_id))
+            return len(stalled)
+        split = set(session.scalars(select(Page.document_id).where(
+            Page.document_id.in_(stalled)).distinct()))
         for doc_id in stalled:
-            after_commit(session, partial(dispatcher.ocr_document, doc_id))
-        return len(stalled)
+            if doc_id not in split:  # not split yet (or its split was lost): split again
+                after_commit(session, partial(dispatcher.ocr_document, doc_id))
+        lost = [p.id for p in session.scalars(select(Page).where(
+            Page.document_id.in_(split), Page.ocr_status.in_(("running", "retrying"))))
+            if _orphaned(p, now, lease)]
+        for page_id in lost:
+            after_commit(session, partial(dispatcher.ocr_page, page_id))
+        return len(stalled) - len(split) + len(lost)
 
 
 def reprocess(services: Services, dispatcher: Dispatcher, document_ids: list[int], *,

@@ -32,4 +32,5 @@ def finalize_document(ctx: TaskContext, document_id: int) -> None:
 @dms_task("dms.requeue_stalled")
 def requeue_stalled(ctx: TaskContext) -> int:
     older = timedelta(seconds=ctx.services.settings.ocr_stalled_after_s)
-    return ocr_flow.requeue_stalled(ctx.services, ctx.dispatcher, older_than=older)
+    return ocr_flow.requeue_stalled(ctx.services, ctx.dispatcher, older_than=older,
+                                    all_pages=False)
