@@ -4,10 +4,12 @@ Real ``dms worker`` processes on Redis (broker) and PostgreSQL (both throwaway s
 from ``dms.testing``), the local object store and the embedded index, in one run:
 
   (3) OCR throughput with 1 and with 2 worker processes (``-c 1`` each) on the same
-      documents, timed from the first dispatch until every document is finished (split,
-      OCR, searchable PDF, index) -- goal: 2 / 1 >= 1.8 on 2 cores. The machine may be
-      shared, so the throughput per CPU-second of the workers (their process trees, from
-      /proc) is given too: that ratio says whether a second process costs CPU per page.
+      documents (2-line pages; the PDFs rendered before the clock starts, after an
+      untimed warm-up page per process), timed from the first dispatch until every
+      document is finished (split, OCR, searchable PDF, index) -- goal: 2 / 1 >= 1.8
+      on 2 cores. The machine may be shared, so the throughput per CPU-second of the
+      workers (their process trees, from /proc) is given too: that ratio says whether
+      a second process costs CPU per page.
       Where a worker's time per page goes (wall x processes / pages): the OCR steps
       (their seconds in the worker log), the rest of the page task (download, upload,
       database), the split and finalize tasks (Celery's "succeeded in" times), and the
