@@ -10,15 +10,17 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import click
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dms.cli import CliContext, pass_ctx
 from dms.db.models import Document
 from dms.errors import InvalidInputError
 from dms.services import ocr_flow
+from dms.services.container import Services
+from dms.services.dispatch import Dispatcher
 from dms.services.indexing import reindex_all
 from dms.services.lifecycle import calendar_for
 from dms.services.ocr_progress import OcrStatus, ocr_status
@@ -26,9 +28,24 @@ from dms.settings import Settings
 from search import SearchIndex
 
 
+class CliContext(Protocol):
+    """What these commands use of ``dms.cli.CliContext`` (the group's context object);
+    a protocol, as ``ingest/cli.py`` does, so this module does not import ``dms.cli``,
+    which imports it to register its commands."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def services(self) -> Services: ...
+
+    @property
+    def dispatcher(self) -> Dispatcher: ...
+
+
 @click.command("init", help="Create the object-store bucket and the search index (mapping) "
                             "if missing; safe to run again.")
-@pass_ctx
+@click.pass_obj
 def init_command(c: CliContext) -> None:
     services = c.services
     store = services.store  # an S3 store creates its bucket when made
