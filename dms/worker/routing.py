@@ -40,12 +40,13 @@ class TaskSpec:
     queue: str
     limits: Limits = page_time_limits  # (soft, hard) seconds from the settings
     max_retries: Callable[[Settings], int] = lambda s: s.ocr_max_retries
+    subject: str = ""  # what the first argument's ID names, for the log: "page 12: ..."
 
 
 TASKS: dict[str, TaskSpec] = {
-    "dms.ocr_document": TaskSpec(DOCUMENTS, limits=document_time_limits),
-    "dms.finalize_document": TaskSpec(DOCUMENTS, max_retries=lambda s: 5),
-    "dms.ocr_page": TaskSpec(PAGES),
+    "dms.ocr_document": TaskSpec(DOCUMENTS, limits=document_time_limits, subject="document"),
+    "dms.finalize_document": TaskSpec(DOCUMENTS, max_retries=lambda s: 5, subject="document"),
+    "dms.ocr_page": TaskSpec(PAGES, subject="page"),
     "dms.requeue_stalled": TaskSpec(DEFAULT),
     "dms.retrain_classifier": TaskSpec(DEFAULT),
     "dms.reminders_sweep": TaskSpec(DEFAULT),

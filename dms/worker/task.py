@@ -83,8 +83,9 @@ def dms_task(name: str) -> Callable[[Callable[..., Any]], Any]:
             except TRANSIENT as exc:
                 if not is_transient(exc):
                     raise
-                log.warning("%s%s: %s (attempt %s of %s)", name, list(args), exc,
-                            retries + 1, max_retries + 1)
+                what = f"{spec.subject} {args[0]}" if spec.subject and args else name
+                log.warning("%s: %s (attempt %s of %s)", what, exc, retries + 1,
+                            max_retries + 1)
                 raise self.retry(exc=exc, countdown=backoff_s(retries),
                                  max_retries=max_retries) from exc
 
