@@ -25,7 +25,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from dms.errors import ConfigError
+from errorkit import ConfigError
 from ocr_worker.results import Word
 
 VARIANTS = ("off", "s2t", "s2tw", "s2hk")
@@ -49,7 +49,7 @@ def _converter(config: str) -> Callable[[str], str]:
 
 
 def preload(variant: str) -> None:
-    """Load the conversion tables a page may need (see ocr_worker.celery_app)."""
+    """Load the conversion tables a page may need (see dms.worker.preload)."""
     for config in ("t2s", "s2t", *((variant,) if variant in VARIANTS[1:] else ())):
         _converter(config)
 

@@ -18,7 +18,7 @@ import numpy as np
 import pikepdf
 from PIL import Image
 
-from dms.errors import BadDocumentError
+from errorkit import BadDocumentError
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

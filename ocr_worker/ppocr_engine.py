@@ -30,7 +30,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from dms.errors import ConfigError, ExternalToolError, ExternalToolTimeout, MissingDependencyError
+from errorkit import ConfigError, ExternalToolError, ExternalToolTimeout, MissingDependencyError
 from ocr_worker.engine import EngineOutput, mean_confidence
 from ocr_worker.orientation import LINE_ASPECT, LineEvidence
 from ocr_worker.reading_order import Piece, group_rows, order_text

@@ -24,7 +24,7 @@ from pathlib import Path
 import pikepdf
 from PIL import Image, ImageSequence
 
-from dms.errors import BadDocumentError, ExternalToolError, ExternalToolTimeout, OcrError
+from errorkit import BadDocumentError, ExternalToolError, ExternalToolTimeout, OcrError
 from ocr_worker.tools import run_tool, tool_env
 
 _MIN_SANE_DPI = 50  # below this an image's DPI tag is junk (JFIF often says 1x1 or 72)

@@ -71,6 +71,7 @@ class Action(StrEnum):
     BATCH_READ = "batch.read"
     EVENT_POST = "event.post"                # the marketing system's events API
     AUDIT_READ = "audit.read"                # the audit log of reads and changes, its export
+    BATCH_PROGRESS = "batch.progress"        # ingest batches and how far their OCR is
     EVENT_RESOLVE = "event.resolve"          # rejected events applied or dismissed, handlers mapped
 
 
@@ -86,6 +87,7 @@ ACTION_NAMES_ZH = {
     Action.BATCH_READ: "扫描批次报告", Action.EVENT_POST: "推送业务事件",
     Action.AUDIT_READ: "查看与导出审计日志",
     Action.EVENT_RESOLVE: "事件对账（处理被拒事件、关联经办人）",
+    Action.BATCH_PROGRESS: "扫描批次识别进度",
 }
 
 SUBJECT_NAMES_ZH = {
@@ -123,6 +125,8 @@ _ROWS: dict[Action, tuple[Scope, ...]] = {
     Action.EVENT_POST:         (N, N, N, N, N, N, N, A),
     Action.AUDIT_READ:         (N, N, N, N, N, N, A, N),
     Action.EVENT_RESOLVE:      (N, N, N, N, N, N, A, N),
+    # batch sources and counts only, no customer data; a station's own batches: its token
+    Action.BATCH_PROGRESS:     (A, A, A, A, A, N, A, N),
 }
 assert set(_ROWS) == set(Action) and all(len(r) == len(COLUMNS) for r in _ROWS.values())
 
