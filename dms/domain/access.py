@@ -137,10 +137,6 @@ POLICY: dict[Action, dict[Subject, Scope]] = {
 TOKEN_ACTIONS = frozenset({Action.BATCH_UPLOAD, Action.BATCH_READ, Action.EVENT_POST})
 
 
-def subject_of(role: Role | str) -> Subject:
-    return Subject(Role(role).value) if role != Subject.SYSTEM else Subject.SYSTEM
-
-
 def scope(who: Role | Subject | str, action: Action) -> Scope:
     """How far ``who`` may do ``action``; an unknown role may do nothing."""
     try:

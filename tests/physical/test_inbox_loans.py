@@ -5,17 +5,16 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from flask import Flask
 from sqlalchemy.orm import Session
 
 from dms.db.session import session_scope
 from dms.domain.roles import Role
 from dms.services import lending as LS
 from dms.services import physical as P
-from dms.services.container import build_services
+from dms.services.container import Services
+from dms.services.users import create_user
 from dms.services.reminders import inbox_for
-from dms.settings import Settings
-from dms.web.app import create_app
-from tests.ingest.conftest import RecordingDispatcher
 from tests.physical.conftest import PASSWORD, Db, seed_customer
 
 ARCH = dict(actor="archivist", role=Role.ARCHIVIST)
@@ -55,26 +54,18 @@ def test_inbox_lists_overdue_loans_to_borrower_and_archive_room(db: Db) -> None:
         assert inbox("handler", t0 + timedelta(days=40)).overdue_loan_count == 1
 
 
-def test_inbox_page_shows_the_overdue_loan(settings: Settings) -> None:
-    from dms.db.migrate import upgrade
-    from dms.services.users import create_user
-
-    upgrade(settings.database_url)
-    svc = build_services(settings)
-    try:
-        db = Db(svc.sessions, svc.checklist)
-        with session_scope(svc.sessions) as s:
-            create_user(s, "archivist", PASSWORD, "archivist", display_name="王档案")
-            create_user(s, "lawyer", PASSWORD, "dispute", display_name="赵律师")
-            lend_out(db, s, "3301000011", "lawyer", datetime.now(UTC) - timedelta(days=40))
-        app = create_app(settings, dispatcher=RecordingDispatcher(), services=svc)
-        app.config["WTF_CSRF_ENABLED"] = False  # not a CSRF test: tests/web covers CSRF
-        client = app.test_client()
-        client.post("/login", data={"username": "lawyer", "password": PASSWORD})
-        page = client.get("/archive/inbox").get_data(as_text=True)
-        assert 'id="list-overdue_loans"' in page and "JZ3301000011-01" in page
-        # 40 days out, 30 lent: 10 or 11 days late by Beijing calendar days.
-        assert re.search(r"已逾期 1[01] 天", page)
-        assert 'id="overdue-loans-tile"' in client.get("/").get_data(as_text=True)
-    finally:
-        svc.close()
+def test_inbox_page_shows_the_overdue_loan(web_services: Services, app: Flask) -> None:
+    """On the shared web fixtures (tests/conftest.py)."""
+    svc = web_services
+    db = Db(svc.sessions, svc.checklist)
+    with session_scope(svc.sessions) as s:
+        create_user(s, "archivist", PASSWORD, "archivist", display_name="王档案")
+        create_user(s, "lawyer", PASSWORD, "dispute", display_name="赵律师")
+        lend_out(db, s, "3301000011", "lawyer", datetime.now(UTC) - timedelta(days=40))
+    client = app.test_client()
+    client.post("/login", data={"username": "lawyer", "password": PASSWORD})
+    page = client.get("/archive/inbox").get_data(as_text=True)
+    assert 'id="list-overdue_loans"' in page and "JZ3301000011-01" in page
+    # 40 days out, 30 lent: 10 or 11 days late by Beijing calendar days.
+    assert re.search(r"已逾期 1[01] 天", page)
+    assert 'id="overdue-loans-tile"' in client.get("/").get_data(as_text=True)

@@ -73,7 +73,7 @@ def test_masked_fact_sent_back_is_kept(archive: Archive) -> None:
     assert facts["id_number"] == valid_id and facts["address"] == address
 
 
-def test_gap_export_masked_for_a_manager(archive: Archive) -> None:
+def test_exports_and_lists_masked(archive: Archive) -> None:
     with archive.services.sessions.begin() as s:  # a customer name with a phone number in it
         c = s.scalar(select(Customer).where(Customer.customer_no == archive.own.customer_no))
         assert c is not None
@@ -81,6 +81,13 @@ def test_gap_export_masked_for_a_manager(archive: Archive) -> None:
     mgr = archive.as_("manager").get("/reports/gaps?format=csv").get_data(as_text=True)
     arch = archive.as_("archivist").get("/reports/gaps?format=csv").get_data(as_text=True)
     assert PHONE in arch and PHONE not in mgr and "138****1234" in mgr
+    # The same name in the lists: the customer list, the customer and archive-item pages.
+    o = archive.own
+    for url in ("/customers", f"/customers/{o.customer_no}", f"/archive/items/{o.business_no}",
+                f"/physical/volumes/{o.volume_no}"):
+        shown = archive.as_("handler").get(url).get_data(as_text=True)
+        assert PHONE not in shown and "138****1234" in shown, url
+    assert PHONE in archive.as_("archivist").get("/customers").get_data(as_text=True)
 
 
 def test_the_log_filter_masks_request_lines() -> None:

@@ -103,6 +103,7 @@ def test_dms_ocr_status(services: Services, settings: Settings,
 def test_the_batches_page_shows_ocr_progress(services: Services, settings: Settings) -> None:
     app = create_app(settings, services=services,
                      dispatcher=CeleryDispatcher(make_celery(settings)))
+    app.config["WTF_CSRF_ENABLED"] = False  # not a CSRF test: tests/web covers CSRF
     client: FlaskClient = app.test_client()
     assert client.post("/login", data={"username": "manager", "password": PASSWORD}
                        ).status_code == 302
