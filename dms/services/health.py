@@ -8,6 +8,7 @@ Worker heartbeats are rows each worker's main process refreshes (``WorkerHeartbe
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -103,15 +104,13 @@ def check_search_index(services: Services) -> Component:
                                                "database (the server may keep running)")
 
 
-def check_broker(services: Services) -> Component:
-    from kombu import Connection
+BrokerProbe = Callable[[str], None]  # connects to the broker URL, raises if it cannot
 
-    from ocr_worker.broker import broker_url
 
-    url = services.settings.broker_url
+def check_broker(services: Services, probe: BrokerProbe) -> Component:
+    """The broker, through the worker layer's probe (it knows the broker adapter)."""
     try:
-        with Connection(broker_url(url), connect_timeout=3) as conn:
-            conn.ensure_connection(max_retries=1, timeout=3)
+        probe(services.settings.broker_url)
         return Component("ok")
     except Exception as exc:
         return Component("down", _error(exc), "check DMS_BROKER_URL and the broker "
@@ -154,13 +153,14 @@ def check_workers_and_backlog(services: Services) -> tuple[Component, Component]
     return workers, backlog
 
 
-def health_report(services: Services) -> tuple[Status, dict[str, Component]]:
+def health_report(services: Services,
+                  broker_probe: BrokerProbe) -> tuple[Status, dict[str, Component]]:
     workers, backlog = check_workers_and_backlog(services)
     components = {
         "database": check_database(services),
         "object_store": check_object_store(services),
         "search_index": check_search_index(services),
-        "broker": check_broker(services),
+        "broker": check_broker(services, broker_probe),
         "workers": workers,
         "ocr_backlog": backlog,
     }

@@ -13,6 +13,9 @@ import time
 from pathlib import Path
 
 from celery import Celery
+from kombu import Connection
+
+from dms.worker.broker import broker_url
 
 BEAT_SCHEDULE = "celerybeat-schedule"
 # 3-minute sync + 5-minute longest sleep, with room to spare.
@@ -41,3 +44,10 @@ def beat_alive(data_dir: Path, *, now: float | None = None,
         return False
     newest = max(f.stat().st_mtime for f in files)
     return (now if now is not None else time.time()) - newest < stale_after_s
+
+
+def probe_broker(url: str) -> None:
+    """Connect to the broker at ``url`` (through the project's adapter for the embedded
+    SQLite broker); raises if it cannot within a few seconds. Used by /healthz."""
+    with Connection(broker_url(url), connect_timeout=3) as conn:
+        conn.ensure_connection(max_retries=1, timeout=3)

@@ -23,6 +23,7 @@ from dms.db.models import Document
 from dms.db.models_ops import WorkerHeartbeat
 from dms.db.session import session_scope
 from dms.services.health import health_report
+from dms.worker.health import probe_broker
 from dms.services.users import create_user
 from dms.testing.live_server import live_server, settings_env, stop_process_group
 from dms.testing.postgres import free_port
@@ -105,7 +106,7 @@ def test_workers_backlog_and_broker(tmp_path: Path) -> None:
     populate(services, customers=1)
     with session_scope(services.sessions) as s:  # OCR work waiting
         s.scalars(select(Document)).first().ocr_status = "queued"  # type: ignore[union-attr]
-    overall, c = health_report(services)
+    overall, c = health_report(services, probe_broker)
     assert c["workers"].status == "degraded" and "dms worker" in c["workers"].fix
     assert c["ocr_backlog"].status == "degraded"
     assert c["broker"].status == "ok" and overall == "degraded"
@@ -117,11 +118,11 @@ def test_workers_backlog_and_broker(tmp_path: Path) -> None:
                               stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
-        while health_report(services)[1]["workers"].status != "ok":
+        while health_report(services, probe_broker)[1]["workers"].status != "ok":
             assert worker.poll() is None and time.monotonic() < deadline, \
                 (tmp_path / "worker.log").read_text()[-2000:]
             time.sleep(0.5)
-        details = health_report(services)[1]["workers"].details or {}
+        details = health_report(services, probe_broker)[1]["workers"].details or {}
         assert details["alive"] == 1 and details["processes"] == 1
     finally:
         stop_process_group(worker)
@@ -131,6 +132,6 @@ def test_workers_backlog_and_broker(tmp_path: Path) -> None:
     services.close()
 
     dead_broker = make_services(tmp_path / "var2", broker_url=f"redis://127.0.0.1:{free_port()}/0")
-    overall, c = health_report(dead_broker)
+    overall, c = health_report(dead_broker, probe_broker)
     assert overall == "down" and c["broker"].status == "down" and c["broker"].reason
     dead_broker.close()
