@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
+from pydantic import SecretStr
 from sqlalchemy import inspect, make_url, text
 
 from dms.errors import ConfigError, ConflictError, InvalidInputError, MissingDependencyError
@@ -281,10 +282,13 @@ def _backup_config(services: Services, dest: Path, include_secrets: bool) -> Non
     if ledger.exists():
         _sqlite_copy(ledger, data / LEDGER)
     settings: dict[str, Any] = json.loads(s.model_dump_json())
-    if not include_secrets:
-        for name in SECRET_SETTINGS:
-            if settings.get(name):
-                settings[name] = "(not backed up: set it again on restore)"
+    for name in SECRET_SETTINGS:
+        value = getattr(s, name, None)
+        if isinstance(value, SecretStr):  # dumped as "**********"
+            value = value.get_secret_value()
+        if value:
+            settings[name] = (value if include_secrets
+                              else "(not backed up: set it again on restore)")
     _write_json(dest / "settings.json", settings)
 
 

@@ -40,6 +40,8 @@ class RecordingDispatcher:
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {"data_dir": data_dir, "config_dir": DEFAULT_CONFIG_DIR,
                                  "object_store": "local", "database_url": "",
+                                 # a live `dms serve` of these settings needs a strong key
+                                 "secret_key": "ingest-tests-" + "k" * 32,
                                  "_env_file": None}
     values.update(overrides)
     return load_settings(**values)

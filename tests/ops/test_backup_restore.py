@@ -32,7 +32,8 @@ def _env(svc: Services) -> dict[str, str]:
            "DMS_OBJECT_STORE": s.object_store}
     if s.object_store == "s3":
         env.update(DMS_S3_ENDPOINT_URL=s.s3_endpoint_url, DMS_S3_BUCKET=s.s3_bucket,
-                   DMS_S3_ACCESS_KEY=s.s3_access_key, DMS_S3_SECRET_KEY=s.s3_secret_key)
+                   DMS_S3_ACCESS_KEY=s.s3_access_key,
+                   DMS_S3_SECRET_KEY=s.s3_secret_key.get_secret_value())
     return env
 
 
@@ -62,7 +63,7 @@ def _round_trip(source: Services, target: Services, tmp_path: Path) -> None:
     assert manifest["objects"]["count"] == manifest["objects"]["copied"] == n_objects
     assert manifest["database"]["revision"]
     settings_json = (dest / "settings.json").read_text()
-    assert source.settings.secret_key not in settings_json  # no secrets unless asked
+    assert source.settings.secret_key.get_secret_value() not in settings_json  # no secrets
     assert (dest / "config" / "checklists.yaml").is_file()
 
     # Incremental: a second run copies only what is new.

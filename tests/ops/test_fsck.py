@@ -132,6 +132,7 @@ def test_document_page_shows_an_unrecoverable_original(services: Services) -> No
     with session_scope(services.sessions) as s:
         create_user(s, "admin1", "pw-123456-long", "admin")
     app = create_app(services.settings)
+    app.config["WTF_CSRF_ENABLED"] = False  # not a CSRF test: tests/web covers CSRF
     client = app.test_client()
     r = client.post("/login", data={"username": "admin1", "password": "pw-123456-long"})
     assert r.status_code in (302, 303)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -48,7 +49,13 @@ class Client:
             return err.code, json.load(err)
 
     def login(self) -> None:
-        data = urllib.parse.urlencode({"username": "admin", "password": PASSWORD}).encode()
+        # As a browser: the login form's CSRF token goes back with the credentials.
+        with self.opener.open(self.base + "/login", timeout=30) as resp:
+            form = resp.read().decode("utf-8")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert token, "no csrf_token on the login form"
+        data = urllib.parse.urlencode({"username": "admin", "password": PASSWORD,
+                                       "csrf_token": token.group(1)}).encode()
         self.opener.open(self.base + "/login", data=data, timeout=30).close()
 
 

@@ -27,7 +27,8 @@ from dms.web import create_app
 
 venv = Path(sys.argv[1]).resolve()
 assert Path(dms.__file__).resolve().is_relative_to(venv), dms.__file__
-settings = load_settings(data_dir=Path(sys.argv[2]), secret_key="w", _env_file=None)
+settings = load_settings(data_dir=Path(sys.argv[2]), secret_key="wheel-test-" + "w" * 32,
+                         _env_file=None)
 assert Path(settings.config_dir).resolve().is_relative_to(venv), settings.config_dir
 assert load_checklist(settings.checklist_path)  # the checklist the archive is checked against
 app = create_app(settings)
