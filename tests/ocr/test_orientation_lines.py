@@ -1,5 +1,5 @@
-"""Page orientation from text lines (the default): sparse and faint pages are not turned
-when upright, and are found in each of their four turns.
+"""Page orientation, by crop reads (the default) and by text lines: sparse and faint pages
+are not turned when upright, and are found in each of their four turns.
 
 The pages are real generated archive pages (``dms.sample_data``): a contract's signing page
 (a few fields and signatures), an ID-card copy (two small cards), and a form made faint and
@@ -52,15 +52,17 @@ def default_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("method", ["tesseract", "lines"])
 @pytest.mark.parametrize("name", sorted(PAGES))
 def test_sparse_and_faint_pages_turned_right_in_all_four_turns(
-        name: str, tmp_path: Path, default_settings: Settings) -> None:
+        name: str, method: str, tmp_path: Path, default_settings: Settings) -> None:
+    settings = default_settings.model_copy(update={"ocr_orientation_engine": method})
     upright = PAGES[name]()
     for turn in (0, 90, 180, 270):
         page = tmp_path / f"{name}-{turn}.png"
         # PIL turns counter-clockwise; the step reports the clockwise turn that undoes it.
         upright.rotate(turn, expand=True, fillcolor=255).save(page, dpi=(300, 300))
-        ctx = make_context(page, default_settings, page_no=1, work_dir=tmp_path / f"w{turn}")
+        ctx = make_context(page, settings, page_no=1, work_dir=tmp_path / f"w{turn}")
         detect_orientation(normalise(page, ctx), ctx)
         assert ctx.rotation == turn, (name, turn, ctx.notes)
 
