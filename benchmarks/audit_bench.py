@@ -81,7 +81,7 @@ def main() -> None:
 
 def run(a: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="dms-audit-bench-"))
-    settings = load_settings(data_dir=tmp / "var", secret_key="bench", _env_file=None,
+    settings = load_settings(data_dir=tmp / "var", secret_key="bench" * 8, _env_file=None,
                              **({"database_url": a.database_url} if a.database_url else {}))
     upgrade(settings.database_url)
     svc = build_services(settings)

@@ -69,7 +69,7 @@ def populate(url: str, data_dir: Path, customers: int, users: int) -> dict[str, 
     """Bulk rows, one page of text per document, gap table, index, passwords."""
     t0 = time.perf_counter()
     settings = load_settings(_env_file=None, data_dir=data_dir, database_url=url,
-                             secret_key="bench")
+                             secret_key="bench" * 8)
     upgrade(url)
     services = build_services(settings)
     checklist = load_checklist(settings.checklist_path)

@@ -33,7 +33,7 @@ def main() -> int:
     ap.add_argument("--show-violations", action="store_true")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(data_dir=Path(tmp) / "var", secret_key="policy-matrix",
+        settings = load_settings(data_dir=Path(tmp) / "var", secret_key="policy-matrix-" + "k" * 32,
                                  station_token="", _env_file=None)
         upgrade(settings.database_url)
         svc = build_services(settings)

@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Any]]:
     root = tmp_path_factory.mktemp("reconcile-ui")
-    settings = load_settings(data_dir=root / "var", secret_key="ui", _env_file=None)
+    settings = load_settings(data_dir=root / "var", secret_key="ui" * 32, _env_file=None)
     upgrade(settings.database_url)
     services = build_services(settings)
     try:

@@ -71,7 +71,7 @@ def test_disk_full_mid_ingest_stops_cleanly_and_the_rerun_completes(
     assert "磁盘已满" in first.stderr  # and what to do about it
 
     settings = load_settings(_env_file=None, data_dir=data, object_store_path=tiny_disk,
-                             secret_key="faults")
+                             secret_key="faults-" + "k" * 32)
     services = build_services(settings)
 
     def check_consistent() -> int:

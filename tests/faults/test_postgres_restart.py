@@ -63,7 +63,7 @@ def test_postgres_restart_under_upload_load_loses_nothing(
         own_postgres: ThrowawayPostgres, tmp_path: Path) -> None:
     pg = own_postgres
     settings = load_settings(_env_file=None, data_dir=tmp_path / "var", database_url=pg.url,
-                             secret_key="faults", station_token="tok-faults")
+                             secret_key="faults-" + "k" * 32, station_token="tok-faults")
     upgrade(settings.database_url)
     services = build_services(settings)
     app = create_app(settings, services=services)

@@ -81,7 +81,7 @@ def test_each_token_does_its_one_job(client: FlaskClient, web_services: Services
 
 def test_the_shared_station_token_is_a_deprecated_station_of_its_own(
         client: FlaskClient, web_services: Services, caplog: pytest.LogCaptureFixture) -> None:
-    legacy = web_services.settings.station_token
+    legacy = web_services.settings.station_token.get_secret_value()
     assert legacy  # tests/conftest.py sets one
     _, a = tokens.create_token(web_services, "station", "station-a")
     theirs = client.post("/api/v1/ingest/batches", headers=_bearer(a)).get_json()["batch_id"]
