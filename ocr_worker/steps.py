@@ -21,6 +21,7 @@ from PIL import Image
 from dms.errors import BadDocumentError, OcrError
 from ocr_worker.engine import EngineOutput, OcrEngine, get_engine, tesseract_osd
 from ocr_worker.han_script import harmonise
+from ocr_worker.pdf_image import replace_scan
 from ocr_worker.orientation import (
     AXIS_MARGIN,
     CONF_GOOD,
@@ -51,6 +52,10 @@ class PageContext:
     # need not be the one that recognises: settings.ocr_orientation_engine.
     orientation_engine: str = "tesseract"
     traditional_variant: str = "s2t"  # settings.ocr_traditional_variant
+    # The DPI came from the source (a PDF's page size): it wins over the image file's own
+    # tag, which a JPEG taken out of a PDF often has wrong (JFIF's 72 or 1).
+    dpi_known: bool = False
+    source_image: Path | None = None  # the page image as given to normalise
     # What the steps found, filled in as they run:
     rotation: int = 0  # clockwise degrees applied
     skew: float = 0.0  # correcting rotation deskew applied, degrees counter-clockwise
@@ -181,7 +186,7 @@ def rotate_right_angle(grey: np.ndarray, clockwise: int) -> np.ndarray:
 
 
 # Files the engines read as they are: a grey one of these needs no conversion by us.
-_ENGINE_FORMATS = ("PNG", "TIFF", "JPEG")
+_ENGINE_FORMATS = ("PNG", "TIFF", "JPEG", "PPM")  # PPM: Pillow's name for PGM/PPM/PBM
 
 
 def normalise(src: Path, ctx: PageContext) -> Path:
@@ -190,14 +195,18 @@ def normalise(src: Path, ctx: PageContext) -> Path:
     RGB, without transparency -- passes on as that file, with its grey pixels kept for the
     next steps: if none of them changes the image, tesseract reads the original and the
     page PDF embeds it byte for byte (a colour scan keeps its colour)."""
+    ctx.source_image = src
     try:
         with Image.open(src) as im:
-            ctx.dpi = image_dpi(im, ctx.dpi)
-            im.load()
+            if not ctx.dpi_known:
+                ctx.dpi = image_dpi(im, ctx.dpi)
             # The engine and the page PDF take these files as they are (the geometry and
             # cleaning steps work on the grey pixels); anything else is written grey.
             as_is = (im.format in _ENGINE_FORMATS and im.mode in ("L", "1", "RGB")
                      and "transparency" not in im.info)
+            if im.format == "JPEG" and im.mode == "RGB":
+                im.draft("L", im.size)  # libjpeg decodes straight to grey: no colour pass
+            im.load()
             grey = _to_grey(im)
     except (OSError, ValueError, SyntaxError) as exc:
         raise BadDocumentError(f"corrupt page image {src.name}: {exc}") from exc
@@ -340,8 +349,14 @@ def clean(src: Path, ctx: PageContext) -> Path:
     speck_area = max(2, int((ctx.dpi / 300) ** 2 * 4))
     specks = int((stats[1:, cv2.CC_STAT_AREA] <= speck_area).sum()) if n > 1 else 0
     mp = sample.size / 1e6
-    noisy = specks / max(mp, 1e-6) > _NOISE_SPECKS_PER_MP
-    small = cv2.resize(grey, None, fx=0.1, fy=0.1, interpolation=cv2.INTER_AREA)
+    # The threshold is per megapixel at 300 dpi: at 200 dpi a megapixel is 2.25x the
+    # paper, so the same sheet's specks are counted per area of paper, not per pixel.
+    area_scale = (min(ctx.dpi, 600) / 300) ** 2
+    noisy = specks / max(mp, 1e-6) * area_scale > _NOISE_SPECKS_PER_MP
+    # The background is estimated at 30 dpi whatever the scan's resolution, so the
+    # dilation and median kernels below span the same paper at 200 dpi as at 300.
+    bg_scale = min(1.0, 30 / max(ctx.dpi, 1))
+    small = cv2.resize(grey, None, fx=bg_scale, fy=bg_scale, interpolation=cv2.INTER_AREA)
     background = cv2.medianBlur(cv2.dilate(small, np.ones((7, 7), np.uint8)), 5)
     spread = float(np.percentile(background, 95) - np.percentile(background, 5))
     uneven = spread > _UNEVEN_BACKGROUND
@@ -369,6 +384,12 @@ def recognise(src: Path, ctx: PageContext) -> Path:
     )
     if out.pdf is None:
         raise OcrError(f"engine {ctx.engine} produced no PDF for page {ctx.page_no}")
+    if ctx.source_image is not None and src != ctx.source_image:
+        # The engine read turned, deskewed or cleaned pixels; the page PDF shows the scan
+        # as stored (its JPEG/G4 bytes, not a lossless copy several times their size),
+        # turned by the same angles so the text layer lies on it.
+        replace_scan(out.pdf, ctx.source_image, dpi=ctx.dpi,
+                     ccw_degrees=ctx.skew - ctx.rotation)
     ctx.output = out
     ctx.recognised_image = src
     return out.pdf
