@@ -9,6 +9,7 @@ and wrote pages of 4 MB. The same holds for bilevel and RGB PNGs. Other images (
 """
 from __future__ import annotations
 
+import io
 import math
 import struct
 import zlib
@@ -231,3 +232,50 @@ def put_image_under_text(text_pdf: Path, image: Path, out: Path) -> Path:
     except pikepdf.PdfError as exc:
         raise BadDocumentError(f"text layer {text_pdf.name} unreadable: {exc}") from exc
     return out
+
+
+# --- the page image a browser shows ---------------------------------------------------
+
+_BROWSER_FORMATS = {"JPEG": ".jpg", "PNG": ".png"}
+
+
+def _as_png(im: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    (im if im.mode in ("1", "L", "RGB") else im.convert("RGB")).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def browser_image(image: Path) -> tuple[bytes, str]:
+    """(bytes, suffix) of a page image a browser can show: a JPEG or PNG as it is, any
+    other page image (G4 TIFF, PGM) decoded once and written as PNG."""
+    try:
+        with Image.open(image) as im:
+            suffix = _BROWSER_FORMATS.get(im.format or "")
+            if suffix is not None:
+                return image.read_bytes(), suffix
+            im.load()
+            return _as_png(im), ".png"
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise BadDocumentError(f"page image {image.name} unreadable: {exc}") from exc
+
+
+def page_scan_image(pdf_path: Path, page_no: int) -> tuple[bytes, str]:
+    """(bytes, suffix) of the scan image of page ``page_no`` (1-based) of a searchable
+    PDF, for a browser: its JPEG as stored, any other codec decoded once into a PNG."""
+    try:
+        with pikepdf.open(pdf_path) as pdf:
+            if not 1 <= page_no <= len(pdf.pages):
+                raise BadDocumentError(f"{pdf_path.name} has no page {page_no}")
+            page = pdf.pages[page_no - 1]
+            resources = page.obj.get(pikepdf.Name.Resources)
+            xobjects = resources.get(pikepdf.Name.XObject) if resources is not None else None
+            image = xobjects.get(_NAME) if xobjects is not None else None
+            if not isinstance(image, pikepdf.Stream):
+                raise BadDocumentError(f"{pdf_path.name} page {page_no} shows no scan image")
+            filt = image.get(pikepdf.Name.Filter)
+            if filt == pikepdf.Name.DCTDecode and image.get(pikepdf.Name.ColorSpace) in (
+                    pikepdf.Name.DeviceGray, pikepdf.Name.DeviceRGB):
+                return image.read_raw_bytes(), ".jpg"
+            return _as_png(pikepdf.PdfImage(image).as_pil_image()), ".png"
+    except pikepdf.PdfError as exc:
+        raise BadDocumentError(f"{pdf_path.name} unreadable: {exc}") from exc

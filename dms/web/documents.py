@@ -1,7 +1,6 @@
 """A scanned document: its pages beside their OCR text, the original and the searchable PDF."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request,
@@ -11,8 +10,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from dms.db.models import Business, Customer, Document, Page, Team
 from dms.domain.roles import Role
+from dms.errors import NotFoundError
 from dms.services import ocr_flow
-from dms.storage import page_image_mime
+from dms.services.page_view import page_view_key
+from dms.services.page_words import decode_words
 from dms.web.auth import allowed_teams, current_user, login_required, services
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
@@ -108,11 +109,17 @@ def searchable(doc_id: int) -> Response:
 @login_required
 def page_image(doc_id: int, page_no: int) -> Response:
     with services().sessions() as s:
-        _load(s, doc_id)
+        doc = _load(s, doc_id)
         page = s.scalar(select(Page).where(Page.document_id == doc_id, Page.page_no == page_no))
         if page is None:
             abort(404)
-        return _stream(page.image_key, page_image_mime(page.image_key))
+        try:
+            key, mime = page_view_key(services(), sha256=doc.sha256, page_no=page_no,
+                                      image_key=page.image_key,
+                                      searchable_pdf_key=doc.searchable_pdf_key)
+        except NotFoundError:
+            abort(404, "the page image is not ready yet")
+        return _stream(key, mime)
 
 
 @bp.route("/<int:doc_id>/pages/<int:page_no>/words.json")
@@ -123,4 +130,4 @@ def page_words(doc_id: int, page_no: int) -> Any:
         page = s.scalar(select(Page).where(Page.document_id == doc_id, Page.page_no == page_no))
         if page is None or not page.words_key:
             abort(404)
-        return json.loads(services().store.get_bytes(page.words_key))
+        return decode_words(services().store.get_bytes(page.words_key))
