@@ -31,8 +31,10 @@ from dms.services.classification import classify_after_ocr
 from dms.services.dispatch import Dispatcher
 from dms.services.indexing import reindex_document_after_commit
 from dms.services.page_words import encode_words
+from dms.services.searchable_pdf import searchable_key
 from dms.settings import Settings
 from dms.storage import page_image_mime
+from ocr_worker.pdf_slim import slim as slim_pdf
 
 log = logging.getLogger(__name__)
 
@@ -330,8 +332,13 @@ def finalize_document(services: Services, document_id: int) -> None:
                     services.store.download(p.page_pdf_key or "", local)
                     pdfs.append(local)
                 out = assemble_searchable_pdf(pdfs, work / "searchable.pdf")
-                key = f"searchable/{doc.sha256[:2]}/{doc.sha256}.pdf"
-                services.store.put_file(key, out, "application/pdf")
+                # The scan images the original holds are not stored twice (pdf_slim).
+                original = work / "original"
+                services.store.download(doc.original_key, original)
+                slim = slim_pdf(out, original, work / "slim.pdf",
+                                page_numbers=[p.page_no for p in done])
+                key = searchable_key(doc.sha256, slim=bool(slim))
+                services.store.put_file(key, work / "slim.pdf", "application/pdf")
                 doc.searchable_pdf_key = key
                 if not services.settings.keep_page_artifacts:
                     _drop_page_artifacts(session, services, done)

@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 
 from dms.errors import NotFoundError
 from dms.services.container import Services
+from dms.services.searchable_pdf import fetch_searchable_pdf
 from dms.storage import page_image_mime
 from ocr_worker.pdf_image import browser_image, page_scan_image
 
@@ -26,7 +27,7 @@ def view_keys(sha256: str, page_no: int) -> list[str]:
 
 
 def page_view_key(services: Services, *, sha256: str, page_no: int, image_key: str,
-                  searchable_pdf_key: str | None) -> tuple[str, str]:
+                  searchable_pdf_key: str | None, original_key: str) -> tuple[str, str]:
     """(store key, media type) of an image of the page a browser shows."""
     store = services.store
     if PurePosixPath(image_key).suffix.lower() in _SHOWN_AS_IS and store.exists(image_key):
@@ -40,8 +41,8 @@ def page_view_key(services: Services, *, sha256: str, page_no: int, image_key: s
             store.download(image_key, local)
             data, suffix = browser_image(local)
         elif searchable_pdf_key:
-            local = Path(tmp) / "searchable.pdf"
-            store.download(searchable_pdf_key, local)
+            local = fetch_searchable_pdf(services, searchable_pdf_key=searchable_pdf_key,
+                                         original_key=original_key, work_dir=Path(tmp))
             data, suffix = page_scan_image(local, page_no)
         else:
             raise NotFoundError(f"page {page_no} has no image yet")

@@ -1,6 +1,8 @@
 """A scanned document: its pages beside their OCR text, the original and the searchable PDF."""
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request,
@@ -14,6 +16,7 @@ from dms.errors import NotFoundError
 from dms.services import ocr_flow
 from dms.services.page_view import page_view_key
 from dms.services.page_words import decode_words
+from dms.services.searchable_pdf import SLIM_SUFFIX, fetch_searchable_pdf
 from dms.web.auth import allowed_teams, current_user, login_required, services
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
@@ -102,7 +105,16 @@ def searchable(doc_id: int) -> Response:
         doc = _load(s, doc_id)
         if not doc.searchable_pdf_key:
             abort(404, "the searchable PDF is not ready yet")
-        return _stream(doc.searchable_pdf_key, "application/pdf", f"{doc.id}-ocr.pdf")
+        if not doc.searchable_pdf_key.endswith(SLIM_SUFFIX):
+            return _stream(doc.searchable_pdf_key, "application/pdf", f"{doc.id}-ocr.pdf")
+        # Stored without the scan images the original holds: put back for this download.
+        with tempfile.TemporaryDirectory(prefix="dms-searchable-") as tmp:
+            pdf = fetch_searchable_pdf(services(), searchable_pdf_key=doc.searchable_pdf_key,
+                                       original_key=doc.original_key, work_dir=Path(tmp))
+            data = pdf.read_bytes()
+        return Response(data, mimetype="application/pdf", headers={
+            "Cache-Control": "private, max-age=3600",
+            "Content-Disposition": f"inline; filename*=UTF-8''{doc.id}-ocr.pdf"})
 
 
 @bp.route("/<int:doc_id>/pages/<int:page_no>.png")
@@ -116,7 +128,8 @@ def page_image(doc_id: int, page_no: int) -> Response:
         try:
             key, mime = page_view_key(services(), sha256=doc.sha256, page_no=page_no,
                                       image_key=page.image_key,
-                                      searchable_pdf_key=doc.searchable_pdf_key)
+                                      searchable_pdf_key=doc.searchable_pdf_key,
+                                      original_key=doc.original_key)
         except NotFoundError:
             abort(404, "the page image is not ready yet")
         return _stream(key, mime)

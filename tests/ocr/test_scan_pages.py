@@ -12,7 +12,9 @@ from PIL import Image, ImageDraw
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
+from ocr_worker.pdf_assembly import assemble_searchable_pdf
 from ocr_worker.pdf_image import KEEP_STREAMS, placement, replace_scan
+from ocr_worker.pdf_slim import is_slim, restore, slim
 from ocr_worker.rasterise import rasterise_pages
 from ocr_worker.scan_pages import single_image
 from ocr_worker.steps import rotate_right_angle
@@ -192,3 +194,48 @@ def test_placement_is_identity_for_an_upright_page() -> None:
         assert [str(i.operator) for i in pikepdf.parse_content_stream(pdf.pages[0])] == [
             "q", "cm", "cm", "cm", "Do", "Q"]
         pdf.save(Path("/dev/null"), **KEEP_STREAMS)
+
+
+@pytest.mark.parametrize("kind", ["pdf-jpeg", "pdf-g4", "tiff-g4", "jpeg", "png"])
+def test_slim_searchable_pdf_restores_byte_for_byte(tmp_path: Path, kind: str) -> None:
+    """The stored searchable PDF leaves out the scan bytes the original holds; restored
+    from the original it is the PDF that was slimmed, and no bigger than original + text."""
+    sheets = [scan("1" if "g4" in kind else "L", 200) for _ in range(2)]
+    sheets[1] = sheets[1].rotate(180)
+    if kind in ("jpeg", "png"):
+        sheets = sheets[:1]
+    src = tmp_path / {"pdf-jpeg": "s.pdf", "pdf-g4": "s.pdf", "tiff-g4": "s.tif",
+                      "jpeg": "s.jpg", "png": "s.png"}[kind]
+    if kind.startswith("pdf"):
+        sheets[0].save(src, "PDF", resolution=200.0, save_all=True, append_images=sheets[1:])
+    elif kind == "tiff-g4":
+        sheets[0].save(src, save_all=True, append_images=sheets[1:], compression="group4",
+                       dpi=(200, 200), strip_size=1 << 30)
+    else:
+        sheets[0].save(src, dpi=(200, 200))
+    pages = rasterise_pages(src, tmp_path / "out", **LIMITS)  # type: ignore[arg-type]
+    pdfs = [build_page_pdf(p.path, [], tmp_path / f"p{i}.pdf", dpi=p.dpi)
+            for i, p in enumerate(pages, 1)]
+    full = assemble_searchable_pdf(pdfs, tmp_path / "full.pdf")
+    numbers = list(range(1, len(pages) + 1))
+    assert slim(full, src, tmp_path / "slim.pdf", page_numbers=numbers) == len(pages)
+    assert is_slim(tmp_path / "slim.pdf")
+    assert (tmp_path / "slim.pdf").stat().st_size < 20_000 * len(pages)
+    back = restore(tmp_path / "slim.pdf", src, tmp_path / "back.pdf")
+    assert pdf_images(back) == pdf_images(full)
+    assert not is_slim(back)
+    assert back.stat().st_size < src.stat().st_size * 1.03 + 20_000 * len(pages)
+
+
+def test_slim_keeps_images_the_original_does_not_hold(tmp_path: Path) -> None:
+    # A text PDF page is rendered: its page image is not in the original, so it stays.
+    src = tmp_path / "digital.pdf"
+    c = canvas.Canvas(str(src), pagesize=A4)
+    c.drawString(72, 760, "GDHT-2024-000123")
+    c.save()
+    (page,) = rasterise_pages(src, tmp_path / "out", **LIMITS)  # type: ignore[arg-type]
+    full = assemble_searchable_pdf([build_page_pdf(page.path, [], tmp_path / "p.pdf",
+                                                   dpi=page.dpi)], tmp_path / "full.pdf")
+    assert slim(full, src, tmp_path / "slim.pdf", page_numbers=[1]) == 0
+    assert not is_slim(tmp_path / "slim.pdf")
+    assert pdf_images(tmp_path / "slim.pdf") == pdf_images(full)

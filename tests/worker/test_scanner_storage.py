@@ -11,6 +11,7 @@ from PIL import Image
 
 from dms.services.page_view import page_view_key
 from dms.services.page_words import decode_words
+from dms.services.searchable_pdf import fetch_searchable_pdf
 from ocr_worker.text_layer import page_images
 from tests.worker.conftest import WorkerSystem, small_page
 
@@ -51,8 +52,11 @@ def test_scanner_pdf_is_stored_once_and_work_files_are_deleted(
     assert all("合同" in p.text for p in pages)
 
     store = system.services.store
-    searchable = tmp_path / "searchable.pdf"
-    store.download(doc.searchable_pdf_key or "", searchable)
+    # Stored without the scan images (the original holds them): text, fonts, structure.
+    assert doc.searchable_pdf_key and doc.searchable_pdf_key.endswith(".slim.pdf")
+    assert store.size(doc.searchable_pdf_key) < 2 * 40_000
+    searchable = fetch_searchable_pdf(system.services, searchable_pdf_key=doc.searchable_pdf_key,
+                                      original_key=doc.original_key, work_dir=tmp_path)
     assert jpeg_streams(searchable) == jpeg_streams(src)  # the scan's bytes, not a PNG
     # No larger than the original plus its text layer: the images are the same bytes, so
     # what it adds is text, fonts and structure, a few KB a page.
@@ -68,11 +72,12 @@ def test_scanner_pdf_is_stored_once_and_work_files_are_deleted(
     # The viewer's image comes from the searchable PDF: the page's JPEG as scanned.
     key, mime = page_view_key(system.services, sha256=doc.sha256, page_no=2,
                               image_key=pages[1].image_key,
-                              searchable_pdf_key=doc.searchable_pdf_key)
+                              searchable_pdf_key=doc.searchable_pdf_key,
+                              original_key=doc.original_key)
     assert mime == "image/jpeg" and store.get_bytes(key) == jpeg_streams(src)[1]
     assert page_view_key(system.services, sha256=doc.sha256, page_no=2,
                          image_key=pages[1].image_key,
-                         searchable_pdf_key=None) == (key, mime)  # cached
+                         searchable_pdf_key=None, original_key="") == (key, mime)  # cached
 
 
 def test_kept_work_files_on_request(worker_system: Callable[..., WorkerSystem],
@@ -92,7 +97,8 @@ def test_kept_work_files_on_request(worker_system: Callable[..., WorkerSystem],
     # A G4 page is no image for a browser: shown as PNG, made once.
     key, mime = page_view_key(system.services, sha256=doc.sha256, page_no=1,
                               image_key=page.image_key,
-                              searchable_pdf_key=doc.searchable_pdf_key)
+                              searchable_pdf_key=doc.searchable_pdf_key,
+                              original_key=doc.original_key)
     assert mime == "image/png"
     local = tmp_path / "view.png"
     store.download(key, local)
