@@ -264,6 +264,20 @@ def raw_tesseract(images: list[tuple[Path, int]], procs: int) -> tuple[float, fl
     return time.perf_counter() - t0, children() - c0
 
 
+def vs_engine(a: argparse.Namespace, root: Path) -> dict[str, float]:
+    """Figure 2 for ``a.engine``: this tree's worker against the engine alone (in one
+    process, no steps) on the page images this tree's rasteriser makes of the files."""
+    pipe = child(REPO, "variant", str(root / "files"), "--root", str(root / f"run-{a.engine}"),
+                 "--concurrency", str(a.concurrency), "--engine", a.engine)
+    alone = child(REPO, "steps", str(root / "files"), "--root", str(root / f"{a.engine}-alone"),
+                  "--engine", a.engine, "--engine-only")
+    pipe_rate, alone_rate = pipe["pages"] / pipe["cpu"] * 60, alone["pages"] / alone["cpu"] * 60
+    print(f"{a.engine}: pages per CPU-minute on the same {alone['pages']} pages: engine "
+          f"alone {alone_rate:.2f}, pipeline (dms worker -c {a.concurrency}) {pipe_rate:.2f}, "
+          f"ratio {pipe_rate / alone_rate:.2f} (goal >= 0.9)")
+    return {"alone": alone_rate, "pipeline": pipe_rate}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pages", type=int, default=24)
@@ -274,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engine", default="tesseract", choices=("tesseract", "ppocr"))
     ap.add_argument("--ppocr", action="store_true", help="also pipeline vs engine for ppocr")
     ap.add_argument("--keep", type=Path, default=None)
+    ap.add_argument("--vs-engine-only", action="store_true",
+                    help="only figure 2 for --engine: this tree's pipeline vs the engine alone")
     # child modes
     ap.add_argument("--variant", type=Path, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--root", type=Path, default=None, help=argparse.SUPPRESS)
@@ -298,6 +314,9 @@ def compare(a: argparse.Namespace) -> int:
     entries = generate_pages(root / "pages", a.pages, seed=a.seed)
     truth = {e["file"]: e["text"] for e in entries}
     files = scanner_files(root / "pages", entries, root / "files")
+    if a.vs_engine_only:
+        vs_engine(a, root)
+        return 0
     page_truth = {f"{f}#{n}": truth[p] for f, ps in files.items() for n, p in enumerate(ps, 1)}
     before_tree = export(a.before, root / "before-code")
     trees = {"before": before_tree, "after": REPO}
@@ -374,14 +393,8 @@ def compare(a: argparse.Namespace) -> int:
           f"({a.engine}) {pipe_rate:.2f}, ratio {pipe_rate / raw_rate:.2f} (goal >= 0.9)")
     results["vs_engine"] = {"tesseract_raw": raw_rate, "pipeline": pipe_rate}
     if a.ppocr:
-        pp = child(REPO, "variant", str(root / "files"), "--root", str(root / "run-ppocr"),
-                   "--concurrency", str(a.concurrency), "--engine", "ppocr")
-        alone = child(REPO, "steps", str(root / "files"), "--root", str(root / "ppocr-alone"),
-                      "--engine", "ppocr", "--engine-only")
-        pp_rate, alone_rate = n / pp["cpu"] * 60, alone["pages"] / alone["cpu"] * 60
-        print(f"ppocr: engine alone {alone_rate:.2f}, pipeline {pp_rate:.2f}, ratio "
-              f"{pp_rate / alone_rate:.2f} (goal >= 0.9)")
-        results["vs_engine"]["ppocr"] = {"alone": alone_rate, "pipeline": pp_rate}
+        results["vs_engine"]["ppocr"] = vs_engine(
+            argparse.Namespace(**{**vars(a), "engine": "ppocr"}), root)
     (root / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
     print(f"\n(details in {root / 'results.json'})")
     return 0
