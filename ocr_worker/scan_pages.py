@@ -121,6 +121,20 @@ def _filters(image: pikepdf.Object) -> tuple[list[str], pikepdf.Object | None]:
     return names, parms
 
 
+def _colours(space: pikepdf.Object | None) -> int:
+    """1 (grey) or 3 (RGB) for DeviceGray/DeviceRGB or an ICC profile of that many
+    components (scanner drivers often tag their JPEGs with one); 0 for anything else."""
+    if space == _GREY:
+        return 1
+    if space == _RGB:
+        return 3
+    if (isinstance(space, pikepdf.Array) and len(space) == 2
+            and space[0] == pikepdf.Name.ICCBased and isinstance(space[1], pikepdf.Stream)):
+        n = int(space[1].get("/N", 0))
+        return n if n in (1, 3) else 0
+    return 0
+
+
 def _plain(image: pikepdf.Object) -> bool:
     """No mask and no decode array: the pixels mean what the codec says."""
     if any(k in image for k in ("/SMask", "/Mask", "/Decode")):
@@ -137,14 +151,14 @@ def extract_page_image(page: pikepdf.Page, out_base: Path) -> ScanImage | None:
         return None
     image, dpi = found
     names, parms = _filters(image)
-    space = image.get("/ColorSpace")
+    colours = _colours(image.get("/ColorSpace"))
     bits = int(image.get("/BitsPerComponent", 1 if image.get("/ImageMask") else 8))
     w, h = int(image.Width), int(image.Height)
     if not _plain(image):
         return None
-    if names == ["/DCTDecode"] and space in (_GREY, _RGB) and bits == 8:
+    if names == ["/DCTDecode"] and colours and bits == 8:
         transform = int(parms.get("/ColorTransform", 1)) if parms is not None else 1
-        if space == _RGB and transform != 1:
+        if colours == 3 and transform != 1:
             return None  # an RGB JPEG stored without YCbCr: a JPEG file would mean YCbCr
         out = out_base.with_suffix(".jpg")
         out.write_bytes(image.read_raw_bytes())
@@ -156,8 +170,8 @@ def extract_page_image(page: pikepdf.Page, out_base: Path) -> ScanImage | None:
         out = out_base.with_suffix(".tif")
         out.write_bytes(tiff)
         return ScanImage(out, dpi, "g4")
-    if names == ["/FlateDecode"] and space in (_GREY, _RGB) and bits in (1, 8):
-        return _flate_image(image, parms, space, bits, w, h, dpi, out_base)
+    if names == ["/FlateDecode"] and (bits == 8 and colours or bits == 1 and colours == 1):
+        return _flate_image(image, parms, colours, bits, w, h, dpi, out_base)
     return None
 
 
@@ -205,9 +219,8 @@ def g4_tiff(data: bytes, width: int, height: int, dpi: int, *, white_is_zero: bo
                      data])
 
 
-def _flate_image(image: pikepdf.Object, parms: pikepdf.Object | None, space: pikepdf.Object,
+def _flate_image(image: pikepdf.Object, parms: pikepdf.Object | None, colours: int,
                  bits: int, w: int, h: int, dpi: int, out_base: Path) -> ScanImage | None:
-    colours = 1 if space == _GREY else 3
     predictor = int(parms.get("/Predictor", 1)) if parms is not None else 1
     if parms is not None and predictor >= 10 and int(parms.get("/Colors", 1)) == colours and int(
             parms.get("/BitsPerComponent", 8)) == bits and int(parms.get("/Columns", 1)) == w:

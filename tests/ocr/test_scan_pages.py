@@ -76,8 +76,10 @@ def test_jpeg_in_pdf_is_kept_byte_for_byte(tmp_path: Path, mode: str) -> None:
         assert abs(float(pdf.pages[0].mediabox[2]) - 8.27 * 72) < 1
 
 
-def test_dpi_comes_from_the_page_size(tmp_path: Path) -> None:
-    # A 1000-px-wide JPEG whose file says 72 dpi, drawn 5 inches wide: a 200-dpi page.
+@pytest.mark.parametrize("icc", [False, True])
+def test_dpi_comes_from_the_page_size(tmp_path: Path, icc: bool) -> None:
+    # A 1000-px-wide JPEG whose file says 72 dpi, drawn 5 inches wide: a 200-dpi page;
+    # scanner drivers often tag it with an ICC profile instead of DeviceGray.
     jpg = tmp_path / "img.jpg"
     scan("L", 200).crop((0, 0, 1000, 1400)).save(jpg, dpi=(72, 72))
     src = tmp_path / "scan.pdf"
@@ -86,7 +88,8 @@ def test_dpi_comes_from_the_page_size(tmp_path: Path) -> None:
         image = pikepdf.Stream(pdf, jpg.read_bytes())
         image.update({"/Type": pikepdf.Name.XObject, "/Subtype": pikepdf.Name.Image,
                       "/Width": 1000, "/Height": 1400, "/BitsPerComponent": 8,
-                      "/ColorSpace": pikepdf.Name.DeviceGray,
+                      "/ColorSpace": pikepdf.Array([pikepdf.Name.ICCBased, pikepdf.Stream(
+                          pdf, b"", N=1)]) if icc else pikepdf.Name.DeviceGray,
                       "/Filter": pikepdf.Name.DCTDecode})
         pdf.pages[0].Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
         pdf.pages[0].Contents = pikepdf.Stream(pdf, b"q 360 0 0 504 0 0 cm /Im0 Do Q")
