@@ -53,9 +53,9 @@ from dms.db.session import after_commit, session_scope  # noqa: E402
 from dms.services.container import build_services  # noqa: E402
 from dms.settings import load_settings  # noqa: E402
 from dms.storage import content_key  # noqa: E402
-from ocr_worker.celery_app import make_celery  # noqa: E402
+from dms.worker.celery_app import make_celery  # noqa: E402
 from ocr_worker.metrics import cer  # noqa: E402
-from ocr_worker.tasks import CeleryDispatcher  # noqa: E402
+from dms.worker.dispatcher import CeleryDispatcher  # noqa: E402
 
 LANGS = "chi_sim+chi_tra+eng"
 FINISHED = ("done", "partial", "failed")

@@ -21,7 +21,8 @@ storage, measured in the same run on the same files. Figures:
      with ``--ppocr``.
 
 Usage:  .venv/bin/python benchmarks/scanner_bench.py [--pages 24] [--seed 7]
-        [--before main] [--concurrency 2] [--rounds 1] [--ppocr] [--keep DIR]
+        [--before main] [--after HEAD] [--concurrency 2] [--rounds 1] [--ppocr]
+        [--engine tesseract|ppocr] [--vs-engine-only] [--keep DIR (reused by a rerun)]
 """
 from __future__ import annotations
 
@@ -131,8 +132,12 @@ def run_variant(files_dir: Path, root: Path, concurrency: int, engine: str) -> d
     from dms.services.container import build_services
     from dms.settings import load_settings
     from dms.storage import content_key
-    from ocr_worker.celery_app import make_celery
-    from ocr_worker.tasks import CeleryDispatcher
+    try:  # the Celery side lives in dms.worker since issue 18; the baseline may predate it
+        from dms.worker.celery_app import make_celery
+        from dms.worker.dispatcher import CeleryDispatcher
+    except ImportError:
+        from ocr_worker.celery_app import make_celery  # type: ignore[no-redef]
+        from ocr_worker.tasks import CeleryDispatcher  # type: ignore[no-redef]
 
     code = str(Path(dms.__file__).resolve().parent.parent)
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("DMS_")},
@@ -220,18 +225,18 @@ def _wait(pred: Any, worker: subprocess.Popen[bytes], log: Path, timeout: float)
     raise SystemExit("timed out")
 
 
-def child(tree: Path, mode: str, *args: str) -> dict[str, Any]:
-    """Run this script's ``mode`` with the code of ``tree`` first on the import path."""
-    out = Path(tempfile.mkstemp(prefix="scanner-bench-", suffix=".json")[1])
-    env = {**os.environ, "PYTHONPATH": str(tree)}
-    script = REPO / "benchmarks" / "scanner_bench_steps.py" if mode == "steps" else __file__
-    subprocess.run([sys.executable, str(script), f"--{mode}", *args, "--result", str(out)],
-                   env=env, check=True, cwd=tree)
-    try:
-        result: dict[str, Any] = json.loads(out.read_text())
-        return result
-    finally:
-        out.unlink(missing_ok=True)
+def child(tree: Path, mode: str, *args: str, save: Path) -> dict[str, Any]:
+    """Run this script's ``mode`` with the code of ``tree`` first on the import path; the
+    result is kept in ``save`` (a rerun with the same ``--keep`` reuses it)."""
+    if not save.exists():
+        env = {**os.environ, "PYTHONPATH": str(tree)}
+        script = REPO / "benchmarks" / "scanner_bench_steps.py" if mode == "steps" else __file__
+        tmp = save.with_suffix(".partial")
+        subprocess.run([sys.executable, str(script), f"--{mode}", *args, "--result", str(tmp)],
+                       env=env, check=True, cwd=tree)
+        tmp.rename(save)
+    result: dict[str, Any] = json.loads(save.read_text())
+    return result
 
 
 def export(ref: str, dest: Path) -> Path:
@@ -267,10 +272,12 @@ def raw_tesseract(images: list[tuple[Path, int]], procs: int) -> tuple[float, fl
 def vs_engine(a: argparse.Namespace, root: Path) -> dict[str, float]:
     """Figure 2 for ``a.engine``: this tree's worker against the engine alone (in one
     process, no steps) on the page images this tree's rasteriser makes of the files."""
-    pipe = child(REPO, "variant", str(root / "files"), "--root", str(root / f"run-{a.engine}"),
-                 "--concurrency", str(a.concurrency), "--engine", a.engine)
-    alone = child(REPO, "steps", str(root / "files"), "--root", str(root / f"{a.engine}-alone"),
-                  "--engine", a.engine, "--engine-only")
+    after = export(a.after, root / "after-code")
+    pipe = child(after, "variant", str(root / "files"), "--root", str(root / f"run-{a.engine}"),
+                 "--concurrency", str(a.concurrency), "--engine", a.engine,
+                 save=root / f"run-{a.engine}.json")
+    alone = child(after, "steps", str(root / "files"), "--root", str(root / f"{a.engine}-alone"),
+                  "--engine", a.engine, "--engine-only", save=root / f"{a.engine}-alone.json")
     pipe_rate, alone_rate = pipe["pages"] / pipe["cpu"] * 60, alone["pages"] / alone["cpu"] * 60
     print(f"{a.engine}: pages per CPU-minute on the same {alone['pages']} pages: engine "
           f"alone {alone_rate:.2f}, pipeline (dms worker -c {a.concurrency}) {pipe_rate:.2f}, "
@@ -283,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pages", type=int, default=24)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--before", default="main", help="git ref of the baseline")
+    ap.add_argument("--after", default="HEAD", help="git ref of the code measured against it")
     ap.add_argument("--concurrency", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--engine", default="tesseract", choices=("tesseract", "ppocr"))
@@ -311,15 +319,20 @@ def compare(a: argparse.Namespace) -> int:
     cores = os.cpu_count() or 1
     load0 = os.getloadavg()
     print(f"generating {a.pages} pages (seed {a.seed}) in {root} ...", file=sys.stderr)
-    entries = generate_pages(root / "pages", a.pages, seed=a.seed)
+    truth_file = root / "pages" / "truth.json"
+    entries = (json.loads(truth_file.read_text()) if truth_file.exists()
+               else generate_pages(root / "pages", a.pages, seed=a.seed))
     truth = {e["file"]: e["text"] for e in entries}
     files = scanner_files(root / "pages", entries, root / "files")
+    (root / "files.json").write_text(json.dumps(files))
     if a.vs_engine_only:
         vs_engine(a, root)
         return 0
     page_truth = {f"{f}#{n}": truth[p] for f, ps in files.items() for n, p in enumerate(ps, 1)}
     before_tree = export(a.before, root / "before-code")
-    trees = {"before": before_tree, "after": REPO}
+    # The after code too is a snapshot (of --after, default HEAD): edits to the working
+    # tree while the benchmark runs do not leak into it.
+    trees = {"before": before_tree, "after": export(a.after, root / "after-code")}
     runs: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
     for r in range(a.rounds):
         for name, tree in trees.items():
@@ -327,9 +340,11 @@ def compare(a: argparse.Namespace) -> int:
                   file=sys.stderr)
             runs[name].append(child(tree, "variant", str(root / "files"), "--root",
                                     str(root / f"run-{name}-{r}"), "--concurrency",
-                                    str(a.concurrency), "--engine", a.engine))
+                                    str(a.concurrency), "--engine", a.engine,
+                                    save=root / f"run-{name}-{r}.json"))
     steps = {name: child(tree, "steps", str(root / "files"), "--root",
-                         str(root / f"steps-{name}"), "--engine", a.engine)
+                         str(root / f"steps-{name}"), "--engine", a.engine,
+                         save=root / f"steps-{name}.json")
              for name, tree in trees.items()}
     load1 = os.getloadavg()
     n = runs["after"][0]["pages"]

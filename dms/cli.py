@@ -32,8 +32,8 @@ class CliContext:
     @property
     def dispatcher(self) -> Dispatcher:
         if self._dispatcher is None:
-            from ocr_worker.celery_app import make_celery
-            from ocr_worker.tasks import CeleryDispatcher
+            from dms.worker.celery_app import make_celery
+            from dms.worker.dispatcher import CeleryDispatcher
 
             self._dispatcher = CeleryDispatcher(make_celery(self.settings))
         return self._dispatcher
@@ -119,14 +119,27 @@ def serve(c: CliContext, host: str | None, port: int | None, workers: int) -> No
 @cli.command("worker", help="Run a Celery OCR worker (one process per core by default).")
 @click.option("--concurrency", "-c", type=int, default=0)
 @click.option("--beat", is_flag=True, help="also run the periodic scheduler in this process")
+@click.option("--queues", "-Q", default=None,
+              help="queues to serve, the first asked first; default documents,pages,default,dms "
+                   "(e.g. -Q pages for a page-only worker)")
+@click.option("--healthcheck", is_flag=True,
+              help="exit 0 if the worker on this host answers a ping over the broker, else 1")
 @pass_ctx
-def worker(c: CliContext, concurrency: int, beat: bool) -> None:
+def worker(c: CliContext, concurrency: int, beat: bool, queues: str | None,
+           healthcheck: bool) -> None:
     from dms.doctor import require_system
-    from ocr_worker.celery_app import make_celery
+    from dms.worker.celery_app import make_celery
+    from dms.worker.health import worker_answers, worker_node
+    from dms.worker.routing import WORKER_QUEUES, parse_queues
 
+    queue_names = parse_queues(queues or ",".join(WORKER_QUEUES))
+    if healthcheck:
+        ok = worker_answers(make_celery(c.settings))
+        click.echo(f"{worker_node()}: {'ok' if ok else 'no answer'}")
+        sys.exit(0 if ok else 1)
     require_system(c.settings)
     app = make_celery(c.settings)
-    argv = ["worker", "--loglevel", c.settings.log_level, "-Q", "dms"]
+    argv = ["worker", "--loglevel", c.settings.log_level, "-Q", ",".join(queue_names)]
     if concurrency:
         argv += ["--concurrency", str(concurrency)]
     if beat:
@@ -135,12 +148,19 @@ def worker(c: CliContext, concurrency: int, beat: bool) -> None:
 
 
 @cli.command("beat", help="Run the periodic scheduler (one per deployment).")
+@click.option("--healthcheck", is_flag=True,
+              help="exit 0 if beat has written its schedule file in the last 15 minutes, else 1")
 @pass_ctx
-def beat(c: CliContext) -> None:
-    from ocr_worker.celery_app import make_celery
+def beat(c: CliContext, healthcheck: bool) -> None:
+    from dms.worker.celery_app import make_celery
+    from dms.worker.health import beat_alive, beat_schedule_path
 
+    if healthcheck:
+        ok = beat_alive(c.settings.data_dir)
+        click.echo(f"beat: {'ok' if ok else 'no recent schedule file'}")
+        sys.exit(0 if ok else 1)
     app = make_celery(c.settings)
-    app.Beat(schedule=str(c.settings.data_dir / "celerybeat-schedule"),
+    app.Beat(schedule=str(beat_schedule_path(c.settings.data_dir)),
              loglevel=c.settings.log_level).run()
 
 
@@ -166,18 +186,14 @@ def search_cmd(c: CliContext, query: tuple[str, ...], as_json: bool, size: int) 
                    f"{h.snippet.replace('<mark>', '[').replace('</mark>', ']')}")
 
 
-def _report_progress(done: int, last_id: int) -> None:
-    click.echo(f"{done} documents… (resume with --after-id {last_id})", err=True)
-
-
 @cli.command("reindex", help="Rebuild the search index from the database.")
 @click.option("--after-id", type=int, default=0,
               help="resume an interrupted run after this document id (does not clear)")
 @pass_ctx
 def reindex(c: CliContext, after_id: int) -> None:
+    from dms.cli_scale import reindex_with_progress
     from dms.db.session import session_scope
     from dms.errors import SearchIndexUnreadable
-    from dms.services.indexing import reindex_all
     from search.registry import discard_embedded_index
 
     try:
@@ -189,7 +205,7 @@ def reindex(c: CliContext, after_id: int) -> None:
                    "rebuilding it from the database", err=True)
         index = c.services.index
     with session_scope(c.services.sessions) as s:
-        n = reindex_all(s, index, after_id=after_id, progress=_report_progress)
+        n = reindex_with_progress(s, index, after_id)
     click.echo(f"indexed {n} pages")
 
 
@@ -215,24 +231,34 @@ def documents_delete(c: CliContext, document_id: int, reason: str, yes: bool) ->
     click.echo(f"document {document_id} deleted")
 
 
-@cli.command("ocr", help="Re-run OCR (--reprocess) or re-queue lost work (--resume).")
+@cli.command("ocr", help="Re-run OCR (--reprocess), re-queue lost work (--resume), or show "
+                         "the backlog and when each batch will be read (--status).")
 @click.option("--reprocess", is_flag=True)
 @click.option("--resume", is_flag=True)
+@click.option("--status", "show_status", is_flag=True)
+@click.option("--minutes", type=int, default=15, show_default=True,
+              help="--status: the rate is measured over this many minutes")
+@click.option("--json", "as_json", is_flag=True, help="--status as JSON")
 @click.option("--document", "document_ids", type=int, multiple=True)
 @click.option("--customer", "customer_no", default=None)
 @click.option("--all", "all_docs", is_flag=True)
 @click.option("--engine", default=None,
               help="OCR engine for this reprocess run (tesseract, ppocr); default: settings")
 @pass_ctx
-def ocr(c: CliContext, reprocess: bool, resume: bool, document_ids: tuple[int, ...],
-        customer_no: str | None, all_docs: bool, engine: str | None) -> None:
+def ocr(c: CliContext, reprocess: bool, resume: bool, show_status: bool, minutes: int,
+        as_json: bool, document_ids: tuple[int, ...], customer_no: str | None, all_docs: bool,
+        engine: str | None) -> None:
     from datetime import timedelta
 
     from sqlalchemy import select
 
+    from dms.cli_scale import reprocess_with_progress, show_ocr_status
     from dms.db.models import Customer, Document
     from dms.services import ocr_flow
 
+    if show_status:
+        show_ocr_status(c, minutes, as_json)
+        return
     if resume:
         n = ocr_flow.requeue_stalled(c.services, c.dispatcher, older_than=timedelta(0))
         click.echo(f"re-queued {n} documents")
@@ -248,7 +274,7 @@ def ocr(c: CliContext, reprocess: bool, resume: bool, document_ids: tuple[int, .
         elif not all_docs:
             raise click.UsageError("name --document ID, --customer NO or --all")
         ids = list(s.scalars(stmt))
-    n = ocr_flow.reprocess(c.services, c.dispatcher, ids, engine=engine)
+    n = reprocess_with_progress(c, ids, engine)
     click.echo(f"queued {n} documents for OCR")
 
 
@@ -309,6 +335,9 @@ def _register_optional() -> None:
     from dms.cli_reports import report_group
 
     cli.add_command(report_group, "report")
+    from dms.cli_scale import init_command
+
+    cli.add_command(init_command, "init")
 
 
 _register_optional()

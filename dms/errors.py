@@ -2,42 +2,45 @@
 
 Every entry point translates these in one place: the web layer into JSON/HTML
 errors (``dms.web.errors``), the CLI into exit codes (``dms.cli``), Celery tasks
-into retry-or-fail decisions (``ocr_worker.tasks``).
+into retry-or-fail decisions (``dms.worker.task``). The root and the errors the leaf
+libraries raise (OCR, search) are defined in ``errorkit``, below both; they are
+re-exported here, so the application names every error as ``dms.errors.X``.
 """
 from __future__ import annotations
 
+from errorkit import (
+    BadDocumentError,
+    ConfigError,
+    DmsError,
+    ExternalToolError,
+    ExternalToolTimeout,
+    InvalidInputError,
+    MissingDependencyError,
+    OcrError,
+    QueryError,
+    SearchError,
+    SearchIndexUnreadable,
+)
 
-class DmsError(Exception):
-    """Base of every error dms raises on purpose. ``code`` is stable for APIs."""
-
-    code = "error"
-    http_status = 500
-    exit_code = 1
-
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return f"{self.message} ({self.hint})" if self.hint else self.message
-
-
-class ConfigError(DmsError):
-    code = "config_error"
-    exit_code = 78  # EX_CONFIG
-
-
-class MissingDependencyError(ConfigError):
-    """A system program or Python package the configuration needs is absent."""
-
-    code = "missing_dependency"
-
-
-class InvalidInputError(DmsError):
-    code = "invalid_input"
-    http_status = 400
-    exit_code = 65  # EX_DATAERR
+__all__ = [
+    "BadDocumentError",
+    "ConfigError",
+    "ConflictError",
+    "DmsError",
+    "ExternalToolError",
+    "ExternalToolTimeout",
+    "InvalidInputError",
+    "LifecycleError",
+    "MissingDependencyError",
+    "NotFoundError",
+    "ObjectNotFoundError",
+    "OcrError",
+    "PermissionDeniedError",
+    "QueryError",
+    "SearchError",
+    "SearchIndexUnreadable",
+    "StorageError",
+]
 
 
 class NotFoundError(DmsError):
@@ -72,46 +75,3 @@ class StorageError(DmsError):
 class ObjectNotFoundError(StorageError, NotFoundError):
     code = "object_not_found"
     http_status = 404
-
-
-class SearchError(DmsError):
-    code = "search_error"
-    http_status = 503
-
-
-class SearchIndexUnreadable(SearchError):
-    """The embedded index on disk is of another schema (an older dms) or damaged. It holds
-    only what the database and object store hold: ``dms reindex`` rebuilds it."""
-
-    code = "search_index_unreadable"
-
-
-class QueryError(SearchError, InvalidInputError):
-    """The user's query could not be parsed."""
-
-    code = "bad_query"
-    http_status = 400
-
-
-class OcrError(DmsError):
-    """OCR of a page failed; ``retryable`` tells the task layer what to do."""
-
-    code = "ocr_error"
-    retryable = True
-
-
-class ExternalToolError(OcrError):
-    """An external program (tesseract, pdftoppm) failed or is missing."""
-
-    code = "external_tool_error"
-
-
-class ExternalToolTimeout(ExternalToolError):
-    code = "external_tool_timeout"
-
-
-class BadDocumentError(OcrError, InvalidInputError):
-    """The file itself is broken (corrupt, encrypted, bomb): retrying won't help."""
-
-    code = "bad_document"
-    retryable = False

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     ocr_max_pages: int = 2000
     ocr_max_pixels: int = 200_000_000
     ocr_max_retries: int = 3
+    # Lost OCR work (a worker killed mid-task) is re-queued by beat: every sweep, documents
+    # without progress for ocr_stalled_after_s are dispatched again (claims stop re-reads).
+    ocr_stalled_sweep_every_s: float = 300.0
+    ocr_stalled_after_s: float = 600.0
 
     # --- classification (config/doc_types.yaml holds the rules) ----------------
     classify_review_below: float = 0.6  # type confidence under this: review queue

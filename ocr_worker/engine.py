@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from dms.errors import (
+from errorkit import (
     ConfigError,
     ExternalToolError,
     ExternalToolTimeout,

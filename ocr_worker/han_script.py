@@ -25,7 +25,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from dms.errors import ConfigError
+from errorkit import ConfigError
 from ocr_worker.results import Word
 
 VARIANTS = ("off", "s2t", "s2tw", "s2hk")

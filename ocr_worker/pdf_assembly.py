@@ -16,7 +16,7 @@ import pikepdf
 
 from ocr_worker.pdf_image import KEEP_STREAMS
 
-from dms.errors import OcrError
+from errorkit import OcrError
 
 PRODUCER = "dms"
 

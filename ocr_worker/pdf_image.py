@@ -20,7 +20,7 @@ import numpy as np
 import pikepdf
 from PIL import Image, TiffImagePlugin
 
-from dms.errors import BadDocumentError
+from errorkit import BadDocumentError
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pikepdf
 from PIL import Image, TiffImagePlugin
 
-from dms.errors import BadDocumentError
+from errorkit import BadDocumentError
 from ocr_worker.pdf_image import KEEP_STREAMS
 from ocr_worker.rasterise import sniff
 from ocr_worker.scan_pages import single_image

@@ -9,16 +9,45 @@ import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
-from dms.errors import OcrError
-from dms.settings import Settings
+from errorkit import OcrError
 from ocr_worker import steps as s
 from ocr_worker.results import PageResult
 from ocr_worker.steps import PageContext, Step
 
-__all__ = ["PAGE_STEPS", "PageContext", "make_context", "process_page"]
+__all__ = ["PAGE_STEPS", "OcrSettings", "PageContext", "make_context", "process_page"]
 
 log = logging.getLogger(__name__)
+
+
+class OcrSettings(Protocol):
+    """What the pipeline reads from the deployment's settings (``dms.settings.Settings``
+    has it); a protocol, so this library does not import the application."""
+
+    @property
+    def work_dir(self) -> Path: ...
+
+    @property
+    def ocr_languages(self) -> str: ...
+
+    @property
+    def ocr_dpi(self) -> int: ...
+
+    @property
+    def ocr_page_timeout_s(self) -> int: ...
+
+    @property
+    def ocr_engine(self) -> str: ...
+
+    @property
+    def ocr_orientation_engine(self) -> str: ...
+
+    @property
+    def ocr_traditional_variant(self) -> str: ...
+
+    @property
+    def ocr_low_confidence(self) -> float: ...
 
 # clean runs before the geometry steps: an uneven background (a shadow, a yellowed edge)
 # breaks the Otsu masks that orientation and deskew estimate from (measured: a 0.2° phantom
@@ -35,7 +64,7 @@ SUBSTANTIAL_EXISTING_TEXT = 20
 
 
 def make_context(
-    image: Path, settings: Settings, *, page_no: int, work_dir: Path | None = None,
+    image: Path, settings: OcrSettings, *, page_no: int, work_dir: Path | None = None,
     engine: str | None = None, languages: str | None = None,
 ) -> PageContext:
     """A PageContext from settings; the work dir defaults to ``settings.work_dir/<stem>``,
@@ -55,7 +84,7 @@ def make_context(
 def process_page(
     image: Path,
     ctx: PageContext,
-    settings: Settings,
+    settings: OcrSettings,
     *,
     existing_text: str | None = None,
     steps: Sequence[Step] = PAGE_STEPS,

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dms.errors import ConfigError, ExternalToolError, ExternalToolTimeout, MissingDependencyError
+from errorkit import ConfigError, ExternalToolError, ExternalToolTimeout, MissingDependencyError
 from ocr_worker.engine import EngineOutput, mean_confidence
 from ocr_worker.reading_order import Piece, group_rows, order_text
 from ocr_worker.results import BBox, Word

@@ -25,7 +25,7 @@ from pathlib import Path
 import pikepdf
 from PIL import Image, ImageSequence
 
-from dms.errors import BadDocumentError, ExternalToolError, ExternalToolTimeout
+from errorkit import BadDocumentError, ExternalToolError, ExternalToolTimeout
 from ocr_worker.scan_pages import ScanImage, extract_page_image, image_dpi_on_page, tiff_frame
 from ocr_worker.tools import run_tool, tool_env
 

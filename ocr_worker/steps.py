@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from dms.errors import BadDocumentError, OcrError
+from errorkit import BadDocumentError, OcrError
 from ocr_worker.engine import EngineOutput, OcrEngine, get_engine, tesseract_osd
 from ocr_worker.han_script import harmonise
 from ocr_worker.pdf_image import replace_scan

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dms.errors import ExternalToolError, ExternalToolTimeout, MissingDependencyError
+from errorkit import ExternalToolError, ExternalToolTimeout, MissingDependencyError
 
 # One loaded model set per (languages, page segmentation mode); a worker needs two: the
 # page languages for recognition and the first language alone for orientation crops.

@@ -27,7 +27,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from dms.errors import BadDocumentError
+from errorkit import BadDocumentError
 from ocr_worker.pdf_image import KEEP_STREAMS, draw_under, put_image_under_text, scan_drawing
 from ocr_worker.results import Word
 

@@ -16,7 +16,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from dms.errors import ExternalToolError, ExternalToolTimeout, MissingDependencyError
+from errorkit import ExternalToolError, ExternalToolTimeout, MissingDependencyError
 
 # Which Debian package provides each program we call (for the "apt-get install" hint).
 DEBIAN_PACKAGES: dict[str, str] = {

@@ -8,5 +8,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh --test
 .venv/bin/ruff check .
-.venv/bin/mypy dms ocr_worker search ingest
+.venv/bin/mypy dms ocr_worker search ingest errorkit
 exec .venv/bin/python -m pytest "$@"

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from dms.errors import SearchError
+from errorkit import SearchError
 
 # Han ideographs: CJK Unified (+Ext A..), Compatibility Ideographs. Written out
 # explicitly so the Python side and the Rust regex below agree on what is "Han".

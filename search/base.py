@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from dms.errors import QueryError
+from errorkit import QueryError
 
 SortOrder = Literal["relevance", "date_desc", "date_asc"]
 

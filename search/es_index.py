@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from itertools import islice
 from typing import Any
 
-from dms.errors import MissingDependencyError, SearchError
+from errorkit import MissingDependencyError, SearchError
 from search.analysis import make_snippet, tokenize
 from search.base import (
     FACET_FIELDS,

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from dms.errors import QueryError
+from errorkit import QueryError
 from search.analysis import normalize_identifier, normalize_text, tokenize
 from search.base import (
     FACET_FIELDS,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dms.errors import QueryError
+from errorkit import QueryError
 from search.analysis import looks_like_identifier, normalize_identifier
 
 FIELD_ALIASES: dict[str, str] = {

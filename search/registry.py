@@ -10,9 +10,28 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from dms.errors import ConfigError, MissingDependencyError
-from dms.settings import Settings
+from typing import Protocol
+
+from errorkit import ConfigError, MissingDependencyError
 from search.base import SearchIndex
+
+
+class Settings(Protocol):
+    """What a backend reads from the deployment's settings (``dms.settings.Settings`` has
+    it); a protocol, so this library does not import the application."""
+
+    @property
+    def search_backend(self) -> str: ...
+
+    @property
+    def search_index_path(self) -> Path | None: ...
+
+    @property
+    def es_url(self) -> str: ...
+
+    @property
+    def es_index(self) -> str: ...
+
 
 Factory = Callable[[Settings], SearchIndex]
 _FACTORIES: dict[str, Factory] = {}

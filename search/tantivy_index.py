@@ -21,7 +21,7 @@ from typing import Any
 import tantivy
 from tantivy import Occur, Query
 
-from dms.errors import QueryError, SearchError, SearchIndexUnreadable
+from errorkit import QueryError, SearchError, SearchIndexUnreadable
 from search.analysis import han_bigrams, han_ngrams, prepared_snippet, spaced_tokens
 from search.base import (
     FACET_FIELDS,

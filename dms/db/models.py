@@ -121,7 +121,7 @@ class Document(Base):
     original_key: Mapped[str] = mapped_column(String(300))
     searchable_pdf_key: Mapped[str | None] = mapped_column(String(300))
     page_count: Mapped[int] = mapped_column(Integer, default=0)
-    # queued → rasterising → ocr → done | failed (see ocr_worker.tasks)
+    # queued → rasterising → ocr → done | failed (see dms.worker.tasks)
     ocr_status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     ocr_error: Mapped[str] = mapped_column(Text, default="")
     # The OCR engine asked for by the last `dms ocr --reprocess --engine`; "" = settings.

@@ -1,5 +1,6 @@
 """The database side of OCR: split a document into pages, record page results,
-finish the document. Celery tasks (``ocr_worker.tasks``) are thin wrappers.
+finish the document. Celery tasks (``dms.worker.tasks``) are thin wrappers;
+the OCR itself is the leaf library ``ocr_worker``.
 
 Every function is idempotent: a redelivered task finds the work done (or being done by
 a live worker) and returns, so ``acks_late`` redelivery never OCRs a page twice. A page
@@ -30,11 +31,16 @@ from dms.services.container import Services
 from dms.services.classification import classify_after_ocr
 from dms.services.dispatch import Dispatcher
 from dms.services.indexing import reindex_document_after_commit
+from dms.services.lifecycle import mark_digitised
 from dms.services.page_words import encode_words
 from dms.services.searchable_pdf import searchable_key
 from dms.settings import Settings
 from dms.storage import page_image_mime
+from ocr_worker.engine import choose_engine
+from ocr_worker.pdf_assembly import assemble_searchable_pdf
 from ocr_worker.pdf_slim import slim as slim_pdf
+from ocr_worker.pipeline import make_context, process_page
+from ocr_worker.rasterise import pdf_page_sizes, pdf_text_layer, rasterise_pages, sniff
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +95,6 @@ def prepare_document(services: Services, document_id: int, dispatcher: Dispatche
     A broken file fails the document at once; a retryable error (a rasterise timeout)
     is raised for the task layer to retry, and fails the document on the final attempt.
     """
-    from ocr_worker.rasterise import pdf_page_sizes, pdf_text_layer, rasterise_pages, sniff
-
     s = services.settings
     with session_scope(services.sessions) as session:
         doc = session.get(Document, document_id)
@@ -217,9 +221,6 @@ def ocr_page(services: Services, page_id: int, dispatcher: Dispatcher, *,
     """OCR one page. Any failure is recorded on the page; a retryable one is raised as
     OcrError for the task layer to retry, unless this is the final attempt (by the
     task's count or the page's own), in which case the page is marked failed."""
-    from ocr_worker.engine import choose_engine
-    from ocr_worker.pipeline import make_context, process_page
-
     s = services.settings
     claim = _claim_page(services, page_id, dispatcher)
     if claim is None:
@@ -313,8 +314,6 @@ def _finalize_if_complete(session: Session, doc_id: int, dispatcher: Dispatcher)
 
 def finalize_document(services: Services, document_id: int) -> None:
     """Assemble the searchable PDF, index the text and move the lifecycle on. Once."""
-    from ocr_worker.pdf_assembly import assemble_searchable_pdf
-
     with session_scope(services.sessions) as session:
         # Lock first: of two finalizers (a redelivery) the second waits, then finds it done.
         if not _touch_document(session, document_id, unless=DOC_FINISHED):
@@ -376,8 +375,6 @@ def _delete_keys(services: Services, keys: list[str]) -> None:
 
 def _mark_digitised(session: Session, business: Business) -> None:
     # An electronic copy now exists: pending_add → pending_send (gate "digitised").
-    from dms.services.lifecycle import mark_digitised
-
     mark_digitised(session, business, datetime.now(UTC))
 
 
@@ -385,27 +382,45 @@ def _mark_digitised(session: Session, business: Business) -> None:
 
 
 def requeue_stalled(services: Services, dispatcher: Dispatcher, *,
-                    older_than: timedelta = timedelta(minutes=10)) -> int:
+                    older_than: timedelta = timedelta(minutes=10),
+                    all_pages: bool = True) -> int:
     """Re-dispatch documents whose work was lost (a worker killed mid-task, a broker
     that dropped an unacked message). Safe to run any time: the tasks are idempotent,
-    and a page a live worker is reading is left to it (see ``_orphaned``)."""
-    cutoff = datetime.now(UTC) - older_than
+    and a page a live worker is reading is left to it (see ``_orphaned``).
+
+    ``all_pages=False`` (beat's periodic sweep) re-queues, of a document already split,
+    only the pages whose claim is orphaned: behind a backlog of a million pages every
+    document waits without progress, and re-queueing all its pending pages at every
+    sweep would add the whole backlog to the queue again each time."""
+    now = datetime.now(UTC)
+    lease = timedelta(seconds=page_time_limits(services.settings)[1])
     with session_scope(services.sessions) as session:
         stalled = session.scalars(select(Document.id).where(
-            Document.ocr_status.in_(("queued", "ocr")), Document.updated_at <= cutoff)).all()
+            Document.ocr_status.in_(("queued", "ocr")), Document.updated_at <= now - older_than)
+        ).all()
         session.execute(update(Document).where(Document.id.in_(stalled))
-                        .values(updated_at=datetime.now(UTC)))
+                        .values(updated_at=now))
+        if all_pages:
+            for doc_id in stalled:
+                after_commit(session, partial(dispatcher.ocr_document, doc_id))
+            return len(stalled)
+        split = set(session.scalars(select(Page.document_id).where(
+            Page.document_id.in_(stalled)).distinct()))
         for doc_id in stalled:
-            after_commit(session, partial(dispatcher.ocr_document, doc_id))
-        return len(stalled)
+            if doc_id not in split:  # not split yet (or its split was lost): split again
+                after_commit(session, partial(dispatcher.ocr_document, doc_id))
+        lost = [p.id for p in session.scalars(select(Page).where(
+            Page.document_id.in_(split), Page.ocr_status.in_(("running", "retrying"))))
+            if _orphaned(p, now, lease)]
+        for page_id in lost:
+            after_commit(session, partial(dispatcher.ocr_page, page_id))
+        return len(stalled) - len(split) + len(lost)
 
 
 def reprocess(services: Services, dispatcher: Dispatcher, document_ids: list[int], *,
               actor: str = "system", engine: str | None = None) -> int:
     """Throw away OCR results and read the documents again (after an engine upgrade).
     ``engine`` names the OCR engine for this run; None goes back to the settings."""
-    from ocr_worker.engine import choose_engine
-
     if engine:  # an unknown name fails here, before any result is thrown away
         choose_engine(services.settings.ocr_engine, {}, requested=engine)
     n = 0

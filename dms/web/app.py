@@ -9,6 +9,8 @@ from dms.services.container import Services, build_services
 from dms.services.dispatch import Dispatcher
 from dms.settings import Settings
 from dms.web.i18n import get_locale, translate
+from dms.worker.celery_app import make_celery
+from dms.worker.dispatcher import CeleryDispatcher
 
 
 def create_app(settings: Settings, *, dispatcher: Dispatcher | None = None,
@@ -25,9 +27,6 @@ def create_app(settings: Settings, *, dispatcher: Dispatcher | None = None,
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     svc = services or build_services(settings)
     if dispatcher is None:
-        from ocr_worker.celery_app import make_celery
-        from ocr_worker.tasks import CeleryDispatcher
-
         dispatcher = CeleryDispatcher(make_celery(settings))
     app.extensions["dms"] = svc
     app.extensions["dms_dispatcher"] = dispatcher
@@ -40,9 +39,10 @@ def create_app(settings: Settings, *, dispatcher: Dispatcher | None = None,
     from dms.web.events_api import events_api
     from dms.web.errors import register_error_handlers
     from dms.web.ingest_api import ingest_api
+    from dms.web import batches
 
     for bp in (auth.bp, home.bp, documents.bp, search_views.bp, health.bp, ingest_api,
-               physical.bp, review.bp, inbox.bp, events_api, reports.bp):
+               physical.bp, review.bp, inbox.bp, events_api, reports.bp, batches.bp):
         app.register_blueprint(bp)
     register_error_handlers(app)
 

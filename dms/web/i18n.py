@@ -50,6 +50,11 @@ EN: dict[str, str] = {
     # OCR status by page, reprocess (issue 4)
     "逐页识别状态": "OCR status by page", "页码": "Page", "尝试次数": "Attempts",
     "重新识别": "Run OCR again",
+    # ingest batches and OCR progress (issue 18)
+    "入库批次": "Ingest batches", "识别积压": "OCR backlog", "份文档": "documents",
+    "最近": "last", "分钟": "min", "页/分钟": "pages/min", "预计全部完成": "All read by",
+    "批次": "Batch", "来源": "Source", "开始时间": "Started", "入库状态": "Ingest status",
+    "已识别页": "Pages read", "识别进度": "OCR progress", "预计完成": "Estimated finish",
     "确定重新识别本文档？现有识别结果将被替换。":
         "Run OCR on this document again? The current results will be replaced.",
     # search page

@@ -25,8 +25,8 @@ from dms.services.users import create_user
 from dms.settings import Settings, load_settings
 from dms.testing.live_server import stop_process_group
 from ingest.batch import ingest_folder
-from ocr_worker.celery_app import make_celery
-from ocr_worker.tasks import CeleryDispatcher
+from dms.worker.celery_app import make_celery
+from dms.worker.dispatcher import CeleryDispatcher
 
 PASSWORD = "e2e-password-1"
 

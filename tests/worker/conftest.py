@@ -28,8 +28,8 @@ from dms.db.session import after_commit, session_scope
 from dms.services.container import Services, build_services
 from dms.settings import Settings, load_settings
 from dms.storage import content_key
-from ocr_worker.celery_app import make_celery
-from ocr_worker.tasks import CeleryDispatcher
+from dms.worker.celery_app import make_celery
+from dms.worker.dispatcher import CeleryDispatcher
 from tests.ocr.conftest import render, save
 
 SHORT_LINES = ["供用电合同 第{n}页", "户名 张三 户号 330100{n:04d}"]

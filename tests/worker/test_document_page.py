@@ -13,8 +13,9 @@ from dms.services.container import Services, build_services
 from dms.services.users import create_user
 from dms.settings import Settings
 from dms.web import create_app
-from ocr_worker.celery_app import make_celery
-from ocr_worker.tasks import CeleryDispatcher
+from dms.worker.celery_app import make_celery
+from dms.worker.dispatcher import CeleryDispatcher
+from dms.worker.routing import WORKER_QUEUES
 
 PASSWORD = "page-test-password"
 
@@ -48,19 +49,20 @@ def _client(settings: Settings, services: Services, user: str) -> FlaskClient:
     return client
 
 
-def _queued_tasks(settings: Settings) -> list[tuple[str, list[int]]]:
-    """What is waiting in the real (embedded) broker."""
+def _queued_tasks(settings: Settings) -> list[tuple[str, str, list[int]]]:
+    """What is waiting in the real (embedded) broker: (queue, task, args)."""
     app = make_celery(settings)
     out = []
     with app.connection_for_read() as conn:
-        queue = conn.SimpleQueue("dms", no_ack=True)
-        while True:
-            try:
-                msg = queue.get(timeout=1)
-            except queue.Empty:
-                break
-            out.append((msg.headers["task"], msg.payload[0]))
-        queue.close()
+        for name in WORKER_QUEUES:
+            queue = conn.SimpleQueue(name, no_ack=True)
+            while True:
+                try:
+                    msg = queue.get(timeout=0.2)
+                except queue.Empty:
+                    break
+                out.append((name, msg.headers["task"], msg.payload[0]))
+            queue.close()
     return out
 
 
@@ -88,7 +90,7 @@ def test_an_archivist_reprocesses_a_document(settings: Settings, services: Servi
         assert doc is not None and doc.ocr_status == "queued" and doc.pages == []
         event = s.scalar(select(AuditEvent).where(AuditEvent.action == "ocr_reprocess"))
         assert event is not None and event.actor == "archivist"
-    assert _queued_tasks(settings) == [("dms.ocr_document", [1])]
+    assert _queued_tasks(settings) == [("documents", "dms.ocr_document", [1])]
     assert client.post("/documents/999/reprocess").status_code == 404
 
 

@@ -8,17 +8,14 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from celery import Task, current_app, shared_task
-
 from dms.services.reminders import run_sweep
-from ocr_worker.celery_app import services_for
+from dms.worker.task import TaskContext, dms_task
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, name="dms.reminders_sweep", acks_late=True)
-def reminders_sweep(self: Task) -> dict[str, int]:
-    app = self.app if self.app is not None else current_app
-    report = run_sweep(services_for(app), datetime.now(UTC))
+@dms_task("dms.reminders_sweep")
+def reminders_sweep(ctx: TaskContext) -> dict[str, int]:
+    report = run_sweep(ctx.services, datetime.now(UTC))
     log.info("reminder sweep: %s", report)
     return dict(report.__dict__)

@@ -8,17 +8,14 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from celery import Task, current_app, shared_task
-
 from dms.services.team_report import send_weekly_reports
-from ocr_worker.celery_app import services_for
+from dms.worker.task import TaskContext, dms_task
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, name="dms.weekly_team_reports", acks_late=True)
-def weekly_team_reports(self: Task) -> dict[str, int]:
-    app = self.app if self.app is not None else current_app
-    result = send_weekly_reports(services_for(app), datetime.now(UTC))
+@dms_task("dms.weekly_team_reports")
+def weekly_team_reports(ctx: TaskContext) -> dict[str, int]:
+    result = send_weekly_reports(ctx.services, datetime.now(UTC))
     log.info("weekly team reports: %s", result)
     return {"teams": result.teams, "sent": result.sent}
