@@ -132,10 +132,12 @@ def run_variant(files_dir: Path, root: Path, concurrency: int, engine: str) -> d
     from dms.services.container import build_services
     from dms.settings import load_settings
     from dms.storage import content_key
-    try:  # the Celery side lives in dms.worker since issue 18; the baseline may predate it
+    # The Celery side lives in dms.worker since issue 18; the baseline may predate it.
+    # Decided by the tree on the path (an editable install would find this tree's).
+    if (Path(dms.__file__).parent / "worker").is_dir():
         from dms.worker.celery_app import make_celery
         from dms.worker.dispatcher import CeleryDispatcher
-    except ImportError:
+    else:
         from ocr_worker.celery_app import make_celery  # type: ignore[no-redef]
         from ocr_worker.tasks import CeleryDispatcher  # type: ignore[no-redef]
 
