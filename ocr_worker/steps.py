@@ -310,11 +310,12 @@ def deskew(src: Path, ctx: PageContext) -> Path:
     h, w = grey.shape
     m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
     flags = cv2.INTER_CUBIC
-    if ctx.notes.get("bilevel"):
-        # Cubic interpolation of hard 0/255 edges rings and staircases: on skewed G4 pages
-        # at 200 dpi tesseract read 0.15 -> 0.23 and 0.12 -> 0.18 CER; a slight blur (0.6
-        # px at 200 dpi) and linear interpolation read 0.13 and 0.11 (scanner_bench).
-        grey = cv2.GaussianBlur(grey, (0, 0), 0.6 * ctx.dpi / 200)
+    if ctx.notes.get("bilevel") and ctx.dpi < 300:
+        # Cubic interpolation of hard 0/255 edges at low resolution staircases: on skewed
+        # G4 pages at 200 dpi tesseract read 0.15 -> 0.23 and 0.12 -> 0.18 CER; a 0.6-px
+        # blur and linear interpolation read 0.13 and 0.11 (scanner_bench). At 300 dpi the
+        # same blur cost CER (+0.11 over three G4 pages): there cubic stays.
+        grey = cv2.GaussianBlur(grey, (0, 0), 0.6)
         flags = cv2.INTER_LINEAR
     fixed = cv2.warpAffine(
         grey, m, (w, h), flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=255
