@@ -103,6 +103,10 @@ class Settings(BaseSettings):
     # Traditional standard: "s2t" (OpenCC standard), "s2tw" (Taiwan), "s2hk" (Hong Kong),
     # or "off" to keep the engine's mix (ocr_worker/han_script.py).
     ocr_traditional_variant: Literal["off", "s2t", "s2tw", "s2hk"] = "s2t"
+    # Page images and one-page PDFs are work files: deleted once the document's searchable
+    # PDF is assembled (the viewer takes a page's image from that PDF), unless kept here
+    # for debugging OCR (DMS_KEEP_PAGE_ARTIFACTS=1).
+    keep_page_artifacts: bool = False
 
     # --- web -----------------------------------------------------------------
     host: str = "127.0.0.1"

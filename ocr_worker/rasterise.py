@@ -1,7 +1,8 @@
-"""Turn an uploaded file into page images, one PNG per page, without holding them all
-(a one-page PNG or JPEG original that the OCR steps read as it is: a copy of it).
+"""Turn an uploaded file into page images, one file per page, without holding them all:
+a scanner's page as it is stored (its JPEG, G4 or PNG bytes at its own DPI, see
+``ocr_worker/scan_pages.py``), any other PDF page rendered by pdftoppm to PGM.
 
-Supported: PDF (rendered page by page with pdftoppm), TIFF (multi-page), JPEG, PNG.
+Supported: PDF, TIFF (multi-page), JPEG, PNG.
 Broken input -> :class:`BadDocumentError` (not retryable) with a reason a clerk can read.
 
 Existing PDF text layers (decision)
@@ -25,6 +26,7 @@ import pikepdf
 from PIL import Image, ImageSequence
 
 from errorkit import BadDocumentError, ExternalToolError, ExternalToolTimeout, OcrError
+from ocr_worker.scan_pages import ScanImage, extract_page_image, image_dpi_on_page, tiff_frame
 from ocr_worker.tools import run_tool, tool_env
 
 _MIN_SANE_DPI = 50  # below this an image's DPI tag is junk (JFIF often says 1x1 or 72)
@@ -60,12 +62,28 @@ def rasterise(
     max_pixels: int,
     timeout: float,
 ) -> list[Path]:
-    """Write ``out_dir/page-0001.png`` ... and return their paths in page order (a copied
-    one-page original keeps its own type: ``page-0001.jpg`` for a JPEG).
+    """The page image files of :func:`rasterise_pages`, in page order."""
+    pages = rasterise_pages(src, out_dir, dpi=dpi, max_pages=max_pages,
+                            max_pixels=max_pixels, timeout=timeout)
+    return [p.path for p in pages]
 
-    ``dpi`` is the render resolution for PDFs and the assumed resolution of images that do
-    not say theirs; the PNGs carry their DPI so later steps read it from the file.
-    ``timeout`` bounds the whole call.
+
+def rasterise_pages(
+    src: Path,
+    out_dir: Path,
+    *,
+    dpi: int,
+    max_pages: int,
+    max_pixels: int,
+    timeout: float,
+) -> list[ScanImage]:
+    """Write ``out_dir/page-0001.<ext>`` ... and return them in page order with their DPI.
+
+    A scanner's page (one image covering a PDF page, a TIFF frame, a one-page JPEG or
+    PNG) keeps its own resolution and, where the engine reads the codec, its own bytes
+    (``ocr_worker/scan_pages.py``). Other PDF pages are rendered with poppler at ``dpi``
+    to PGM (no compression to spend CPU on). ``dpi`` is also the assumed resolution of
+    images that do not say theirs. ``timeout`` bounds the whole call.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     kind = sniff(src)
@@ -113,46 +131,58 @@ def pdf_page_sizes(src: Path) -> list[tuple[float, float]]:
 
 def _rasterise_pdf(
     src: Path, out_dir: Path, dpi: int, max_pages: int, max_pixels: int, deadline: float
-) -> list[Path]:
+) -> list[ScanImage]:
     sizes = pdf_page_sizes(src)
     if len(sizes) > max_pages:
         raise BadDocumentError(f"{src.name} has {len(sizes)} pages; the limit is {max_pages}")
-    for i, (w, h) in enumerate(sizes, 1):
-        pixels = math.ceil(w * dpi / 72) * math.ceil(h * dpi / 72)
-        if pixels > max_pixels:
-            raise BadDocumentError(
-                f"{src.name} page {i} would be {pixels} pixels at {dpi} dpi "
-                f"(limit {max_pixels}); refusing a possible decompression bomb"
-            )
-    pages = []
-    for i in range(1, len(sizes) + 1):
-        # One page per pdftoppm call: bounded memory and a per-page error message.
-        out = page_path(out_dir, i)
-        try:
-            run_tool(
-                ["pdftoppm", "-r", str(dpi), "-gray", "-png", "-f", str(i), "-l", str(i),
-                 "-singlefile", str(src), str(out.with_suffix(""))],
-                timeout=deadline - time.monotonic(),
-                env=tool_env(),
-            )
-        except ExternalToolError as exc:
-            if isinstance(exc, ExternalToolTimeout):  # timeouts stay retryable
-                raise
-            raise BadDocumentError(f"cannot render {src.name} page {i}: {exc}") from exc
-        if not out.exists():
-            raise BadDocumentError(f"cannot render {src.name} page {i}: no output")
-        _set_png_dpi(out, dpi)
-        pages.append(out)
+    pages: list[ScanImage] = []
+    with _open_pdf(src) as pdf:
+        for i, (w, h) in enumerate(sizes, 1):
+            try:
+                found = image_dpi_on_page(pdf.pages[i - 1])
+                scan = None
+                if found is not None:
+                    image, _ = found
+                    _check_pixels(src, i, int(image.Width), int(image.Height), max_pixels)
+                    scan = extract_page_image(pdf.pages[i - 1], page_path(out_dir, i, ""))
+            except (pikepdf.PdfError, ValueError, TypeError, KeyError) as exc:
+                raise BadDocumentError(f"corrupt PDF: {src.name} page {i}: {exc}") from exc
+            if scan is None:
+                _check_pixels(src, i, math.ceil(w * dpi / 72), math.ceil(h * dpi / 72),
+                              max_pixels, dpi)
+                scan = _render_page(src, out_dir, i, dpi, deadline)
+            pages.append(scan)
     return pages
 
 
-def _set_png_dpi(path: Path, dpi: int) -> None:
-    """pdftoppm writes no pHYs chunk (and some builds ignore -gray for PNG); store the DPI so
-    later steps need no side channel, and greyscale to keep the page a third of the size."""
-    with Image.open(path) as im:
-        im.load()
-        grey = _to_grey(im)
-    grey.save(path, dpi=(dpi, dpi))
+def _check_pixels(src: Path, page_no: int, w: int, h: int, max_pixels: int,
+                  dpi: int | None = None) -> None:
+    if w * h > max_pixels:
+        at = f" at {dpi} dpi" if dpi else ""
+        raise BadDocumentError(
+            f"{src.name} page {page_no} would be {w * h} pixels{at} "
+            f"(limit {max_pixels}); refusing a possible decompression bomb"
+        )
+
+
+def _render_page(src: Path, out_dir: Path, i: int, dpi: int, deadline: float) -> ScanImage:
+    """One page through pdftoppm, grey, as PGM: PNG's compression cost 0.1-18 s of CPU
+    per page (issue 18) for a file that lives until the page is read."""
+    out = page_path(out_dir, i, ".pgm")
+    try:
+        run_tool(
+            ["pdftoppm", "-r", str(dpi), "-gray", "-f", str(i), "-l", str(i),
+             "-singlefile", str(src), str(out.with_suffix(""))],
+            timeout=deadline - time.monotonic(),
+            env=tool_env(),
+        )
+    except ExternalToolError as exc:
+        if isinstance(exc, ExternalToolTimeout):  # timeouts stay retryable
+            raise
+        raise BadDocumentError(f"cannot render {src.name} page {i}: {exc}") from exc
+    if not out.exists():
+        raise BadDocumentError(f"cannot render {src.name} page {i}: no output")
+    return ScanImage(out, dpi, "pnm")
 
 
 def pdf_text_layer(src: Path, *, timeout: float = 60.0) -> list[str]:
@@ -190,7 +220,7 @@ def image_dpi(im: Image.Image, default: int) -> int:
 
 def _rasterise_image(
     src: Path, out_dir: Path, dpi: int, max_pages: int, max_pixels: int
-) -> list[Path]:
+) -> list[ScanImage]:
     try:
         return _decode_image(src, out_dir, dpi, max_pages, max_pixels)
     except OcrError:
@@ -209,20 +239,22 @@ def _rasterise_image(
 
 def _decode_image(
     src: Path, out_dir: Path, dpi: int, max_pages: int, max_pixels: int
-) -> list[Path]:
+) -> list[ScanImage]:
     try:
         im = Image.open(src)
     except Image.DecompressionBombError as exc:
         raise BadDocumentError(f"{src.name}: decompression bomb refused: {exc}") from exc
     except (OSError, ValueError, SyntaxError) as exc:
         raise BadDocumentError(f"corrupt image {src.name}: {exc}") from exc
-    pages: list[Path] = []
+    pages: list[ScanImage] = []
     with im:
         n = getattr(im, "n_frames", 1)
         if n > max_pages:
             raise BadDocumentError(f"{src.name} has {n} pages; the limit is {max_pages}")
         if n == 1 and _usable_as_is(im):
-            return [_image_as_is(src, im, out_dir, max_pixels)]
+            page_dpi = image_dpi(im, dpi)
+            return [ScanImage(_image_as_is(src, im, out_dir, max_pixels), page_dpi,
+                              "jpeg" if im.format == "JPEG" else "png")]
         try:
             for i, frame in enumerate(ImageSequence.Iterator(im), 1):
                 w, h = frame.size
@@ -231,12 +263,9 @@ def _decode_image(
                         f"{src.name} page {i} is {w}x{h} pixels (limit {max_pixels}); "
                         "refusing a possible decompression bomb"
                     )
-                page_dpi = image_dpi(frame, dpi)
-                frame.load()  # frame by frame: only one decoded page in memory
-                grey = _to_grey(frame)
-                out = page_path(out_dir, i)
-                grey.save(out, dpi=(page_dpi, page_dpi))
-                pages.append(out)
+                # frame by frame: only one decoded page in memory
+                pages.append(tiff_frame(frame, src, page_path(out_dir, i, ""),
+                                        image_dpi(frame, dpi)))
         except BadDocumentError:
             raise
         except (OSError, ValueError, SyntaxError, EOFError) as exc:

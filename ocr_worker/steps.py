@@ -21,6 +21,7 @@ from PIL import Image
 from errorkit import BadDocumentError, OcrError
 from ocr_worker.engine import EngineOutput, OcrEngine, get_engine, tesseract_osd
 from ocr_worker.han_script import harmonise
+from ocr_worker.pdf_image import replace_scan
 from ocr_worker.orientation import (
     AXIS_MARGIN,
     CONF_GOOD,
@@ -55,6 +56,10 @@ class PageContext:
     # settings.ocr_orientation_engine.
     orientation_engine: str = "tesseract"
     traditional_variant: str = "s2t"  # settings.ocr_traditional_variant
+    # The DPI came from the source (a PDF's page size): it wins over the image file's own
+    # tag, which a JPEG taken out of a PDF often has wrong (JFIF's 72 or 1).
+    dpi_known: bool = False
+    source_image: Path | None = None  # the page image as given to normalise
     # What the steps found, filled in as they run:
     rotation: int = 0  # clockwise degrees applied
     skew: float = 0.0  # correcting rotation deskew applied, degrees counter-clockwise
@@ -185,7 +190,7 @@ def rotate_right_angle(grey: np.ndarray, clockwise: int) -> np.ndarray:
 
 
 # Files the engines read as they are: a grey one of these needs no conversion by us.
-_ENGINE_FORMATS = ("PNG", "TIFF", "JPEG")
+_ENGINE_FORMATS = ("PNG", "TIFF", "JPEG", "PPM")  # PPM: Pillow's name for PGM/PPM/PBM
 
 
 def normalise(src: Path, ctx: PageContext) -> Path:
@@ -194,18 +199,24 @@ def normalise(src: Path, ctx: PageContext) -> Path:
     RGB, without transparency -- passes on as that file, with its grey pixels kept for the
     next steps: if none of them changes the image, tesseract reads the original and the
     page PDF embeds it byte for byte (a colour scan keeps its colour)."""
+    ctx.source_image = src
     try:
         with Image.open(src) as im:
-            ctx.dpi = image_dpi(im, ctx.dpi)
-            im.load()
+            if not ctx.dpi_known:
+                ctx.dpi = image_dpi(im, ctx.dpi)
             # The engine and the page PDF take these files as they are (the geometry and
             # cleaning steps work on the grey pixels); anything else is written grey.
             as_is = (im.format in _ENGINE_FORMATS and im.mode in ("L", "1", "RGB")
                      and "transparency" not in im.info)
+            if im.format == "JPEG" and im.mode == "RGB":
+                im.draft("L", im.size)  # libjpeg decodes straight to grey: no colour pass
+            im.load()
             grey = _to_grey(im)
     except (OSError, ValueError, SyntaxError) as exc:
         raise BadDocumentError(f"corrupt page image {src.name}: {exc}") from exc
     ctx.notes["size"] = list(grey.size)
+    if im.mode == "1":
+        ctx.notes["bilevel"] = True  # a G4/fax scan: deskew smooths before it turns
     pixels = np.asarray(grey)
     if as_is:
         return ctx.keep(pixels, src)  # the engine reads the original file; nothing written
@@ -324,8 +335,16 @@ def deskew(src: Path, ctx: PageContext) -> Path:
     ctx.skew = angle
     h, w = grey.shape
     m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    flags = cv2.INTER_CUBIC
+    if ctx.notes.get("bilevel") and ctx.dpi < 300:
+        # Cubic interpolation of hard 0/255 edges at low resolution staircases: on skewed
+        # G4 pages at 200 dpi tesseract read 0.15 -> 0.23 and 0.12 -> 0.18 CER; a 0.6-px
+        # blur and linear interpolation read 0.13 and 0.11 (scanner_bench). At 300 dpi the
+        # same blur cost CER (+0.11 over three G4 pages): there cubic stays.
+        grey = cv2.GaussianBlur(grey, (0, 0), 0.6)
+        flags = cv2.INTER_LINEAR
     fixed = cv2.warpAffine(
-        grey, m, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT, borderValue=255
+        grey, m, (w, h), flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=255
     )
     return ctx.keep(fixed, ctx.out_path("3-deskew"))
 
@@ -366,8 +385,14 @@ def clean(src: Path, ctx: PageContext) -> Path:
     speck_area = max(2, int((ctx.dpi / 300) ** 2 * 4))
     specks = int((stats[1:, cv2.CC_STAT_AREA] <= speck_area).sum()) if n > 1 else 0
     mp = sample.size / 1e6
-    noisy = specks / max(mp, 1e-6) > _NOISE_SPECKS_PER_MP
-    small = cv2.resize(grey, None, fx=0.1, fy=0.1, interpolation=cv2.INTER_AREA)
+    # The threshold is per megapixel at 300 dpi: at 200 dpi a megapixel is 2.25x the
+    # paper, so the same sheet's specks are counted per area of paper, not per pixel.
+    area_scale = (min(ctx.dpi, 600) / 300) ** 2
+    noisy = specks / max(mp, 1e-6) * area_scale > _NOISE_SPECKS_PER_MP
+    # The background is estimated at 30 dpi whatever the scan's resolution, so the
+    # dilation and median kernels below span the same paper at 200 dpi as at 300.
+    bg_scale = min(1.0, 30 / max(ctx.dpi, 1))
+    small = cv2.resize(grey, None, fx=bg_scale, fy=bg_scale, interpolation=cv2.INTER_AREA)
     background = cv2.medianBlur(cv2.dilate(small, np.ones((7, 7), np.uint8)), 5)
     spread = float(np.percentile(background, 95) - np.percentile(background, 5))
     uneven = spread > _UNEVEN_BACKGROUND
@@ -395,6 +420,12 @@ def recognise(src: Path, ctx: PageContext) -> Path:
     )
     if out.pdf is None:
         raise OcrError(f"engine {ctx.engine} produced no PDF for page {ctx.page_no}")
+    if ctx.source_image is not None and src != ctx.source_image:
+        # The engine read turned, deskewed or cleaned pixels; the page PDF shows the scan
+        # as stored (its JPEG/G4 bytes, not a lossless copy several times their size),
+        # turned by the same angles so the text layer lies on it.
+        replace_scan(out.pdf, ctx.source_image, dpi=ctx.dpi,
+                     ccw_degrees=ctx.skew - ctx.rotation)
     ctx.output = out
     ctx.recognised_image = src
     return out.pdf

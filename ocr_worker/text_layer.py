@@ -29,7 +29,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from errorkit import BadDocumentError
-from ocr_worker.pdf_image import KEEP_STREAMS, draw_under, put_image_under_text
+from ocr_worker.pdf_image import KEEP_STREAMS, draw_under, put_image_under_text, scan_drawing
 from ocr_worker.results import Word
 
 CJK_FONT_FILE = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
@@ -154,9 +154,10 @@ def relayer_page_pdf(page_pdf: Path, image: Path, words: Sequence[Word], out: Pa
             images = page_images(src.pages[0]) if len(src.pages) == 1 else []
             if len(images) != 1:
                 return build_page_pdf(image, words, out, dpi=dpi)
+            draw = scan_drawing(src.pages[0])  # a turned scan stays turned
             _write_text_page(out, page_w, page_h, words, scale)
             with pikepdf.open(out, allow_overwriting_input=True) as dest:
-                draw_under(dest, dest.copy_foreign(images[0]))
+                draw_under(dest, dest.copy_foreign(images[0]), draw)
                 dest.save(out, **KEEP_STREAMS)
     except pikepdf.PdfError as exc:
         raise BadDocumentError(f"page PDF {page_pdf.name} unreadable: {exc}") from exc

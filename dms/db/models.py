@@ -166,6 +166,9 @@ class Page(Base):
     engine: Mapped[str] = mapped_column(String(32), default="")
     ocr_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ocr_finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The page image's resolution when the source says it (a PDF page's size); else None
+    # and the image file's own tag (or the settings) is used.
+    dpi: Mapped[int | None] = mapped_column(Integer)
     worker: Mapped[str] = mapped_column(String(128), default="")  # host:pid that claimed it
     document: Mapped[Document] = relationship(back_populates="pages")
 

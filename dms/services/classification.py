@@ -8,7 +8,6 @@ a confirmed type is never overwritten by a later automatic run.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +27,7 @@ from dms.domain.facts import FIELDS, Fact, extract_facts, locate, valid_credit_c
 from dms.errors import InvalidInputError, NotFoundError
 from dms.services.container import Services
 from dms.services.indexing import document_changed, reindex_document_after_commit
+from dms.services.page_words import decode_words
 from dms.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -150,8 +150,7 @@ def _words(services: Services, page: Page) -> list[dict[str, Any]]:
     if not page.words_key:
         return []
     try:
-        data: list[dict[str, Any]] = json.loads(services.store.get_bytes(page.words_key))
-        return data
+        return decode_words(services.store.get_bytes(page.words_key))
     except Exception:  # provenance is a nicety: a missing words file must not stop typing
         log.warning("words of page %s unreadable; facts get no position", page.id)
         return []

@@ -19,6 +19,7 @@ from dms.db.session import after_commit
 from dms.errors import NotFoundError
 from dms.services.container import Services
 from dms.services.indexing import reindex_document_after_commit
+from dms.services.page_view import view_keys
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ def _derived_keys(doc: Document) -> list[str]:
     keys = [doc.searchable_pdf_key] if doc.searchable_pdf_key else []
     for p in doc.pages:
         keys += [k for k in (p.image_key, p.words_key, p.page_pdf_key) if k]
+        keys += view_keys(doc.sha256, p.page_no)  # the viewer's cached page images
     return [k for k in keys if k != doc.original_key]
 
 

@@ -181,11 +181,18 @@ def _check_derived(services: Services, doc: Document, report: FsckReport) -> boo
                        document_id=doc.id, page_no=page_no, key=key or "")
             missing = True
 
+    # Once a document is assembled, its page images and one-page PDFs were work files:
+    # the searchable PDF holds the same image bytes (the viewer reads them there), and
+    # they are deleted unless DMS_KEEP_PAGE_ARTIFACTS asks to keep them.
+    assembled = doc.ocr_status in FINISHED and not services.settings.keep_page_artifacts
     for p in doc.pages:
-        present("page_image_missing", p.image_key, p.page_no)
         if p.ocr_status == "done":
             present("page_text_missing", p.words_key, p.page_no)
-            present("page_pdf_missing", p.page_pdf_key, p.page_no)
+            if not assembled:
+                present("page_image_missing", p.image_key, p.page_no)
+                present("page_pdf_missing", p.page_pdf_key, p.page_no)
+        elif not (assembled and p.ocr_status == "failed"):
+            present("page_image_missing", p.image_key, p.page_no)
     if doc.ocr_status in FINISHED:
         if not doc.pages:
             report.add("pages_missing", f"OCR {doc.ocr_status} but no page rows",

@@ -32,12 +32,15 @@ from dms.services.classification import classify_after_ocr
 from dms.services.dispatch import Dispatcher
 from dms.services.indexing import reindex_document_after_commit
 from dms.services.lifecycle import mark_digitised
+from dms.services.page_words import encode_words
+from dms.services.searchable_pdf import searchable_key
 from dms.settings import Settings
 from dms.storage import page_image_mime
 from ocr_worker.engine import choose_engine
 from ocr_worker.pdf_assembly import assemble_searchable_pdf
+from ocr_worker.pdf_slim import slim as slim_pdf
 from ocr_worker.pipeline import make_context, process_page
-from ocr_worker.rasterise import pdf_page_sizes, pdf_text_layer, rasterise, sniff
+from ocr_worker.rasterise import pdf_page_sizes, pdf_text_layer, rasterise_pages, sniff
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +118,9 @@ def prepare_document(services: Services, document_id: int, dispatcher: Dispatche
                 # The budget grows with the document: a page's time for each page.
                 n = len(pdf_page_sizes(src)) if sniff(src) == "pdf" else 1
                 budget = s.ocr_page_timeout_s * min(max(n, 1), s.ocr_max_pages)
-                images = rasterise(src, work / "pages", dpi=s.ocr_dpi, max_pages=s.ocr_max_pages,
-                                   max_pixels=s.ocr_max_pixels, timeout=budget)
+                images = rasterise_pages(src, work / "pages", dpi=s.ocr_dpi,
+                                         max_pages=s.ocr_max_pages,
+                                         max_pixels=s.ocr_max_pixels, timeout=budget)
                 existing = pdf_text_layer(src) if src.suffix == ".pdf" else []
             except OcrError as exc:
                 if exc.retryable and not final_attempt:
@@ -124,9 +128,9 @@ def prepare_document(services: Services, document_id: int, dispatcher: Dispatche
                 _document_failed(session, doc, str(exc))
                 return 0
             for n, img in enumerate(images, 1):
-                key = f"pages/{doc.sha256[:2]}/{doc.sha256}/{n:04d}{img.suffix}"
-                services.store.put_file(key, img, page_image_mime(key))
-                doc.pages.append(Page(page_no=n, image_key=key,
+                key = f"pages/{doc.sha256[:2]}/{doc.sha256}/{n:04d}{img.path.suffix}"
+                services.store.put_file(key, img.path, page_image_mime(key))
+                doc.pages.append(Page(page_no=n, image_key=key, dpi=img.dpi,
                                       existing_text=existing[n - 1] if n <= len(existing) else ""))
             doc.page_count = len(images)
             doc.ocr_status, doc.ocr_error = "ocr", ""
@@ -157,6 +161,7 @@ class _Claim:
     attempts: int
     doc_type: str | None = None  # for the per-type OCR engine setting
     requested_engine: str = ""  # the engine a `dms ocr --reprocess --engine` run asked for
+    dpi: int | None = None  # the page image's resolution, when its source said it
 
 
 def _as_utc(t: datetime) -> datetime:
@@ -208,7 +213,7 @@ def _claim_page(services: Services, page_id: int, dispatcher: Dispatcher) -> _Cl
             return None
         return _Claim(page.image_key, page.document_id, page.page_no, page.document.sha256,
                       page.existing_text, page.attempts + 1, page.document.doc_type,
-                      page.document.ocr_engine)
+                      page.document.ocr_engine, page.dpi)
 
 
 def ocr_page(services: Services, page_id: int, dispatcher: Dispatcher, *,
@@ -231,13 +236,14 @@ def ocr_page(services: Services, page_id: int, dispatcher: Dispatcher, *,
                                    requested=claim.requested_engine or None)
             ctx = make_context(img, s, page_no=claim.page_no, work_dir=work / "steps",
                                engine=engine)
+            if claim.dpi:  # a PDF page's own resolution beats the image file's tag
+                ctx.dpi, ctx.dpi_known = claim.dpi, True
             result = process_page(img, ctx, s, existing_text=claim.existing_text or None)
             log.info("page %s step seconds %s", page_id, json.dumps(result.timings))
             base = f"ocr/{claim.sha256[:2]}/{claim.sha256}/{claim.page_no:04d}"
-            words_key, pdf_key = f"{base}.words.json", f"{base}.pdf"
-            services.store.put_bytes(words_key, json.dumps(
-                [w.to_dict() for w in result.words], ensure_ascii=False).encode(),
-                "application/json")
+            words_key, pdf_key = f"{base}.words.json.gz", f"{base}.pdf"
+            services.store.put_bytes(words_key, encode_words(
+                [w.to_dict() for w in result.words]), "application/gzip")
             services.store.put_file(pdf_key, result.page_pdf, "application/pdf")
         except StorageError as exc:
             # The store is down or full, not the page broken: never fail the page for it;
@@ -330,9 +336,16 @@ def finalize_document(services: Services, document_id: int) -> None:
                     services.store.download(p.page_pdf_key or "", local)
                     pdfs.append(local)
                 out = assemble_searchable_pdf(pdfs, work / "searchable.pdf")
-                key = f"searchable/{doc.sha256[:2]}/{doc.sha256}.pdf"
-                services.store.put_file(key, out, "application/pdf")
+                # The scan images the original holds are not stored twice (pdf_slim).
+                original = work / "original"
+                services.store.download(doc.original_key, original)
+                slim = slim_pdf(out, original, work / "slim.pdf",
+                                page_numbers=[p.page_no for p in done])
+                key = searchable_key(doc.sha256, slim=bool(slim))
+                services.store.put_file(key, work / "slim.pdf", "application/pdf")
                 doc.searchable_pdf_key = key
+                if not services.settings.keep_page_artifacts:
+                    _drop_page_artifacts(session, services, done)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         failed = [p for p in doc.pages if p.ocr_status == "failed"]
@@ -345,6 +358,24 @@ def finalize_document(services: Services, document_id: int) -> None:
         classify_after_ocr(session, services, document_id)  # doc_type + facts before indexing
         # merged with the reindex the state change above scheduled: one rebuild per document
         reindex_document_after_commit(session, services, document_id)
+
+
+def _drop_page_artifacts(session: Session, services: Services, pages: list[Page]) -> None:
+    """The page images and one-page PDFs were work files for the searchable PDF, which
+    holds the same image bytes (the viewer takes a page's image from it); deleted after
+    the commit, so a finalize that fails still finds them on its retry."""
+    keys = [k for p in pages for k in (p.image_key, p.page_pdf_key) if k]
+    for p in pages:
+        p.page_pdf_key = None
+    after_commit(session, partial(_delete_keys, services, keys))
+
+
+def _delete_keys(services: Services, keys: list[str]) -> None:
+    for key in keys:
+        try:
+            services.store.delete(key)
+        except StorageError as exc:  # an orphan work file costs bytes, not correctness
+            log.warning("could not delete %s: %s", key, exc)
 
 
 def _mark_digitised(session: Session, business: Business) -> None:

@@ -116,7 +116,10 @@ def content_key(kind: str, sha256_hex: str, suffix: str = "") -> str:
     return validate_key(f"{kind}/{digest[:2]}/{digest[2:4]}/{digest}{suffix}")
 
 
-_PAGE_IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+_PAGE_IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+                     # OCR work files (a scan's G4 page, a rendered page): not for browsers
+                     ".tif": "image/tiff", ".pgm": "image/x-portable-graymap",
+                     ".ppm": "image/x-portable-pixmap"}
 
 
 def page_image_mime(key: str) -> str:

@@ -1,7 +1,8 @@
 """A scanned document: its pages beside their OCR text, the original and the searchable PDF."""
 from __future__ import annotations
 
-import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request,
@@ -11,8 +12,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from dms.db.models import Business, Customer, Document, Page
 from dms.domain.access import Action
+from dms.errors import NotFoundError
 from dms.services import access, ocr_flow
-from dms.storage import page_image_mime
+from dms.services.page_view import page_view_key
+from dms.services.page_words import decode_words
+from dms.services.searchable_pdf import SLIM_SUFFIX, fetch_searchable_pdf
 from dms.web.access import current_user, pii, principal, requires, services
 from dms.web.params import page_arg
 
@@ -95,18 +99,34 @@ def searchable(doc_id: int) -> Response:
         doc = _load(s, doc_id)
         if not doc.searchable_pdf_key:
             abort(404, "the searchable PDF is not ready yet")
-        return _stream(doc.searchable_pdf_key, "application/pdf", f"{doc.id}-ocr.pdf")
+        if not doc.searchable_pdf_key.endswith(SLIM_SUFFIX):
+            return _stream(doc.searchable_pdf_key, "application/pdf", f"{doc.id}-ocr.pdf")
+        # Stored without the scan images the original holds: put back for this download.
+        with tempfile.TemporaryDirectory(prefix="dms-searchable-") as tmp:
+            pdf = fetch_searchable_pdf(services(), searchable_pdf_key=doc.searchable_pdf_key,
+                                       original_key=doc.original_key, work_dir=Path(tmp))
+            data = pdf.read_bytes()
+        return Response(data, mimetype="application/pdf", headers={
+            "Cache-Control": "private, max-age=3600",
+            "Content-Disposition": f"inline; filename*=UTF-8''{doc.id}-ocr.pdf"})
 
 
 @bp.route("/<int:doc_id>/pages/<int:page_no>.png")
 @requires(Action.DOCUMENT_READ)
 def page_image(doc_id: int, page_no: int) -> Response:
     with services().sessions() as s:
-        _load(s, doc_id)
+        doc = _load(s, doc_id)
         page = s.scalar(select(Page).where(Page.document_id == doc_id, Page.page_no == page_no))
         if page is None:
             abort(404)
-        return _stream(page.image_key, page_image_mime(page.image_key))
+        try:
+            key, mime = page_view_key(services(), sha256=doc.sha256, page_no=page_no,
+                                      image_key=page.image_key,
+                                      searchable_pdf_key=doc.searchable_pdf_key,
+                                      original_key=doc.original_key)
+        except NotFoundError:
+            abort(404, "the page image is not ready yet")
+        return _stream(key, mime)
 
 
 @bp.route("/<int:doc_id>/pages/<int:page_no>/words.json")
@@ -117,4 +137,4 @@ def page_words(doc_id: int, page_no: int) -> Any:
         page = s.scalar(select(Page).where(Page.document_id == doc_id, Page.page_no == page_no))
         if page is None or not page.words_key:
             abort(404)
-        return pii(json.loads(services().store.get_bytes(page.words_key)))
+        return pii(decode_words(services().store.get_bytes(page.words_key)))

@@ -12,7 +12,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
 from dms.errors import BadDocumentError
-from ocr_worker.rasterise import image_dpi, pdf_text_layer, rasterise
+from ocr_worker.rasterise import image_dpi, pdf_text_layer, rasterise, rasterise_pages
 
 from .conftest import SC_LINES, render, save
 
@@ -44,12 +44,13 @@ def dpi_of(p: Path) -> int:
 
 def test_multipage_image_pdf(tmp_path: Path, page_image: Image.Image) -> None:
     src = image_pdf(tmp_path / "scan.pdf", [page_image, page_image.rotate(180)])
-    pages = rasterise(src, tmp_path / "out", **LIMITS)  # type: ignore[arg-type]
-    assert [p.name for p in pages] == ["page-0001.png", "page-0002.png"]
-    with Image.open(pages[0]) as im:
+    pages = rasterise_pages(src, tmp_path / "out", **LIMITS)  # type: ignore[arg-type]
+    # The scanner's JPEGs as they are, at the DPI of the page size.
+    assert [p.path.name for p in pages] == ["page-0001.jpg", "page-0002.jpg"]
+    with Image.open(pages[0].path) as im:
         assert im.mode == "L"
-        assert abs(im.size[0] - page_image.size[0]) <= 2  # same physical size at 300 dpi
-    assert dpi_of(pages[1]) == 300
+        assert im.size == page_image.size
+    assert [p.dpi for p in pages] == [300, 300]
     assert pdf_text_layer(src) == ["", ""]
 
 
@@ -57,8 +58,10 @@ def test_multipage_tiff_carries_dpi(tmp_path: Path, page_image: Image.Image) -> 
     src = tmp_path / "scan.tif"
     page_image.save(src, save_all=True, append_images=[page_image], dpi=(200, 200),
                     compression="tiff_lzw")
-    pages = rasterise(src, tmp_path / "out", **LIMITS)  # type: ignore[arg-type]
-    assert len(pages) == 2 and all(dpi_of(p) == 200 for p in pages)
+    pages = rasterise_pages(src, tmp_path / "out", **LIMITS)  # type: ignore[arg-type]
+    assert len(pages) == 2 and all(p.dpi == 200 for p in pages)
+    # LZW frames are decoded once, into PGM: no compression spent on a work file.
+    assert [p.path.suffix for p in pages] == [".pgm", ".pgm"]
 
 
 def test_jpeg_without_dpi_assumes_settings(tmp_path: Path, page_image: Image.Image) -> None:
@@ -84,16 +87,16 @@ def test_one_page_image_is_the_page_as_it_is(tmp_path: Path, page_image: Image.I
 
 def test_jpeg_turned_by_exif_is_stored_as_its_pixels(tmp_path: Path,
                                                      page_image: Image.Image) -> None:
-    # A browser would show it turned, tesseract reads it as stored: decoded to a grey PNG
-    # so the viewer and the word boxes agree.
+    # A browser would show it turned, tesseract reads it as stored: decoded to its pixels
+    # (PPM) so the viewer and the word boxes agree.
     src = tmp_path / "phone.jpg"
     exif = Image.Exif()
     exif[0x0112] = 6
     page_image.convert("RGB").save(src, exif=exif, dpi=(300, 300))
     (page,) = rasterise(src, tmp_path / "out", **LIMITS)  # type: ignore[arg-type]
-    assert page.suffix == ".png"
+    assert page.suffix == ".ppm"
     with Image.open(page) as im:
-        assert im.mode == "L" and im.size == page_image.size
+        assert im.mode == "RGB" and im.size == page_image.size
 
 
 def test_truncated_jpeg(tmp_path: Path, page_image: Image.Image) -> None:
@@ -123,6 +126,7 @@ def test_text_layer_is_returned(tmp_path: Path) -> None:
     (text,) = pdf_text_layer(src)
     assert "GDHT-2024-000123" in text and "杭州市西湖区" in text
     (page,) = rasterise(src, tmp_path / "out", **LIMITS)  # type: ignore[arg-type]
+    assert page.suffix == ".pgm"  # rendered by poppler, never PNG
     with Image.open(page) as im:
         assert abs(im.size[0] - 2480) <= 1 and abs(im.size[1] - 3508) <= 1  # A4, 300 dpi
 

@@ -68,8 +68,9 @@ def test_damage_is_found_and_repaired_never_deleting_an_original(services: Servi
     kinds = {(p.kind, p.document_id) for p in report.problems}
     assert ("original_corrupt", corrupt) in kinds
     assert ("original_missing", missing) in kinds
-    assert {("page_image_missing", derived), ("page_text_missing", derived),
-            ("searchable_pdf_missing", derived)} <= kinds
+    assert {("page_text_missing", derived), ("searchable_pdf_missing", derived)} <= kinds
+    # An assembled document's page images were work files (DMS_KEEP_PAGE_ARTIFACTS off).
+    assert ("page_image_missing", derived) not in kinds
     assert ("index_count", None) in kinds
     assert ("index_missing", arch.documents[-1]) in kinds and ("index_extra", 999) in kinds
     quick = {p.kind for p in run_fsck(services, quick=True, sample=0).problems}
@@ -108,16 +109,16 @@ def test_cli_reports_text_and_json_with_exit_code(services: Services, tmp_path: 
     assert "正常 / OK" in ok.output
     with services.sessions() as s:
         page = s.scalars(select(Page).where(Page.document_id == arch.documents[0])).first()
-        assert page is not None
-        services.store.delete(page.image_key)
+        assert page is not None and page.words_key
+        services.store.delete(page.words_key)
     bad = runner.invoke(cli, ["fsck", "--json"], env=env)
     assert bad.exit_code == 1
     data = json.loads(bad.stdout)
     assert data["ok"] is False
     assert [(p["kind"], p["document_id"], p["page_no"]) for p in data["problems"]] == [
-        ("page_image_missing", arch.documents[0], 1)]
+        ("page_text_missing", arch.documents[0], 1)]
     text = runner.invoke(cli, ["fsck", "--quick"], env=env)
-    assert text.exit_code == 1 and "页面图像缺失" in text.output
+    assert text.exit_code == 1 and "页面文字缺失" in text.output
 
 
 def test_document_page_shows_an_unrecoverable_original(services: Services) -> None:

@@ -1,0 +1,104 @@
+"""Child of ``scanner_bench.py``: one in-process pass of the OCR library of the code on
+PYTHONPATH over scanner files, with the CPU time of every stage (this process and the
+tools it runs: pdftoppm, tesseract OSD). Not meant to be run by hand.
+
+Stages: rasterise (the split task's work), each page step of ``PAGE_STEPS`` (normalise,
+clean, detect_orientation, deskew, recognise -- OCR and the page's text layer in one
+engine pass --, harmonise_script), and assemble (the searchable PDF). With
+``--engine-only`` the pages are rasterised and read by the engine alone (no steps).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from dms.settings import load_settings
+from ocr_worker import rasterise as rz
+from ocr_worker.engine import get_engine
+from ocr_worker.pdf_assembly import assemble_searchable_pdf
+from ocr_worker.pipeline import PAGE_STEPS, make_context, process_page
+
+LANGS = "chi_sim+chi_tra+eng"
+
+
+def cpu() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def timed(step: Any, totals: dict[str, float]) -> Callable[..., Any]:
+    def run(src: Path, ctx: Any) -> Path:
+        c0 = cpu()
+        try:
+            out: Path = step(src, ctx)
+            return out
+        finally:
+            totals[step.__name__] = totals.get(step.__name__, 0.0) + cpu() - c0
+
+    run.__name__ = step.__name__
+    return run
+
+
+def pages_of(src: Path, out: Path, settings: Any) -> list[tuple[Path, int | None]]:
+    limits = {"dpi": settings.ocr_dpi, "max_pages": 100, "max_pixels": 200_000_000,
+              "timeout": 600.0}
+    if hasattr(rz, "rasterise_pages"):  # after: each page with its own DPI
+        return [(p.path, p.dpi) for p in rz.rasterise_pages(src, out, **limits)]
+    return [(p, None) for p in rz.rasterise(src, out, **limits)]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=Path, required=True)
+    ap.add_argument("--root", type=Path, required=True)
+    ap.add_argument("--result", type=Path, required=True)
+    ap.add_argument("--engine", default="tesseract")
+    ap.add_argument("--engine-only", action="store_true")
+    a = ap.parse_args()
+    settings = load_settings(_env_file=None, data_dir=a.root / "var", ocr_languages=LANGS,
+                             ocr_engine=a.engine)
+    totals: dict[str, float] = {}
+    steps = [timed(s, totals) for s in PAGE_STEPS]
+    images: list[tuple[str, int]] = []
+    kept = a.root / "images"
+    kept.mkdir(parents=True, exist_ok=True)
+    n = 0
+    engine = get_engine(a.engine)
+    for f in sorted(a.steps.iterdir()):
+        work = a.root / "work" / f.stem
+        c0 = cpu()
+        pages = pages_of(f, work / "pages", settings)
+        totals["rasterise"] = totals.get("rasterise", 0.0) + cpu() - c0
+        pdfs = []
+        for i, (img, dpi) in enumerate(pages, 1):
+            n += 1
+            keep = kept / f"{f.stem}-{i}{img.suffix}"
+            shutil.copyfile(img, keep)
+            images.append((str(keep), dpi or settings.ocr_dpi))
+            if a.engine_only:
+                c0 = cpu()
+                engine.recognise(img, languages=LANGS, dpi=dpi or settings.ocr_dpi,
+                                 timeout=600.0)
+                totals["engine"] = totals.get("engine", 0.0) + cpu() - c0
+                continue
+            ctx = make_context(img, settings, page_no=i, work_dir=work / f"steps-{i}")
+            if dpi is not None:
+                ctx.dpi, ctx.dpi_known = dpi, True
+            pdfs.append(process_page(img, ctx, settings, steps=steps).page_pdf)
+        if pdfs:
+            c0 = cpu()
+            assemble_searchable_pdf(pdfs, work / "searchable.pdf")
+            totals["assemble"] = totals.get("assemble", 0.0) + cpu() - c0
+        shutil.rmtree(work, ignore_errors=True)
+    a.result.write_text(json.dumps({"pages": n, "steps": totals, "images": images,
+                                    "cpu": sum(totals.values())}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
