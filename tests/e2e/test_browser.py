@@ -28,7 +28,11 @@ def test_login_open_document_and_search_chinese(base_url: str) -> None:
         page.click("#customers tbody tr:first-child a")
         page.click("table.grid tbody a")
         page.wait_for_selector("#page-image")
-        assert page.eval_on_selector("#page-image", "img => img.naturalWidth") > 0
+        # The page image is cut from the searchable PDF on first view (then cached): wait
+        # for it to load instead of reading its width while it is still on its way.
+        page.wait_for_function("() => { const i = document.querySelector('#page-image');"
+                               " return i && i.complete && i.naturalWidth > 0; }",
+                               timeout=60_000)
         assert page.inner_text("#ocr-text").strip()
         # Search a Chinese word from the header box; the hit opens the page with highlights.
         page.fill("header input[name=q]", "合同")
