@@ -91,9 +91,11 @@ def dms_task(name: str) -> Callable[[Callable[..., Any]], Any]:
                 if not is_transient(exc):
                     raise
                 what = f"{spec.subject} {args[0]}" if spec.subject and args else name
-                budget = (max(max_retries, STORAGE_RETRIES) if isinstance(exc, StorageError)
-                          else max_retries)
-                log.warning("%s: %s (attempt %s of %s)", what, exc, retries + 1, budget + 1)
+                storage = isinstance(exc, StorageError)
+                budget = max(max_retries, STORAGE_RETRIES) if storage else max_retries
+                log.warning("%s: %s%s (attempt %s of %s)", what,
+                            "object store unavailable: " if storage else "", exc,
+                            retries + 1, budget + 1)
                 raise self.retry(exc=exc, countdown=backoff_s(retries),
                                  max_retries=budget) from exc
 
