@@ -90,6 +90,10 @@ def test_dispute_view_from_customer_name_to_contract_page_and_shelf(base_url: st
         assert time.monotonic() - started < 5  # "in seconds"
         row.locator("a.doc-link").click()
         page.wait_for_selector("#page-image")
+        # The page image is cut from the searchable PDF on first view: wait for it to load.
+        page.wait_for_function("() => { const i = document.querySelector('#page-image');"
+                               " return i && i.complete && i.naturalWidth > 0; }",
+                               timeout=60_000)
         assert page.eval_on_selector("#page-image", "img => img.naturalWidth") == 600
         assert "HT-2023-0042" in page.inner_text("#ocr-text")
         # Back on the dispute view the original can be requested with one button.
