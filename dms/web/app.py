@@ -43,6 +43,11 @@ def create_app(settings: Settings, *, dispatcher: Dispatcher | None = None,
         dispatcher = CeleryDispatcher(make_celery(settings))
     app.extensions["dms"] = svc
     app.extensions["dms_dispatcher"] = dispatcher
+    if settings.search_backend == "tantivy":
+        # Open the embedded index as the worker boots: opened lazily, a gunicorn worker
+        # whose first search came after the directory was removed would create a new,
+        # empty index and answer "no hits" instead of 503 naming `dms reindex`.
+        svc.index  # noqa: B018
     if svc.index_retry is None:  # index updates failing after commit: retried by the queue
         svc.index_retry = getattr(dispatcher, "reindex_documents", None)
 

@@ -142,3 +142,15 @@ def test_workers_backlog_and_broker(tmp_path: Path) -> None:
     overall, c = health_report(dead_broker, probe_broker)
     assert overall == "down" and c["broker"].status == "down" and c["broker"].reason
     dead_broker.close()
+
+
+def test_app_opens_the_embedded_index_at_boot(app, web_services, login_as) -> None:  # type: ignore[no-untyped-def]
+    """Each gunicorn worker builds its own app: one that opened the index only on its first
+    search, after the directory was removed, would create an empty index and answer 200
+    with no hits. Opened at boot, the removal is seen and named."""
+    assert "index" in web_services.__dict__
+    client = login_as("admin")
+    shutil.rmtree(web_services.settings.search_index_path)  # type: ignore[arg-type]
+    resp = client.get(SEARCH)
+    assert resp.status_code == 503, resp.get_json()
+    assert "dms reindex" in resp.get_json()["error"]["hint"]
