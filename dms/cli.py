@@ -176,14 +176,15 @@ def beat(c: CliContext, healthcheck: bool) -> None:
 def search_cmd(c: CliContext, query: tuple[str, ...], as_json: bool, size: int) -> None:
     from search import SearchQuery
 
-    from dms.domain.audit import ReadAction, mask_personal_numbers
+    from dms.domain.audit import ReadAction
+    from dms.domain.personal_data import mask_text
     from dms.services.audit_log import record_cli_read
 
     index = c.services.index
     index.refresh()
     r = index.search(SearchQuery(text=" ".join(query), size=size))
     record_cli_read(c.services.sessions, ReadAction.SEARCH, "search", "",
-                    data={"q": mask_personal_numbers(" ".join(query))})
+                    data={"q": mask_text(" ".join(query))})
     if as_json:
         click.echo(json.dumps({"total": r.total, "hits": [
             {"document_id": h.document_id, "page_no": h.page_no, "score": h.score,

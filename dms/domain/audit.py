@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -53,50 +52,6 @@ ACTION_NAMES_ZH: dict[str, str] = {
     ReadAction.AUDIT_VIEW: "查看审计日志", ReadAction.AUDIT_EXPORT: "导出审计日志",
     "transition": "状态流转", "document_deleted": "删除文档",
 }
-
-
-# --- masking personal numbers in stored search queries ------------------------------------
-
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
-_ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx])(?![0-9A-Za-z])")
-_BANK_RE = re.compile(r"(?<!\d)(\d{16,19})(?!\d)")
-_MOBILE_RE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
-_LANDLINE_RE = re.compile(r"(?<!\d)(0\d{2,3}-\d{7,8})(?!\d)")
-
-
-def _is_id_number(s: str) -> bool:
-    """A mainland resident ID number (GB 11643: 17 digits and an ISO 7064 check)."""
-    total = sum(int(c) * w for c, w in zip(s[:17], _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11] == s[17].upper()
-
-
-def _luhn(s: str) -> bool:
-    total = 0
-    for i, c in enumerate(reversed(s)):
-        d = int(c) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
-
-
-def mask_personal_numbers(text: str) -> str:
-    """``text`` with ID-card, bank-card and phone numbers masked, for storing a search
-    query in the audit log. Customer numbers (户号, 6–20 digits) are kept: they are what an
-    auditor looks for. A run of digits is masked only when its checksum (ID: ISO 7064;
-    bank card: Luhn) or its shape (mobile 1[3-9]…, landline 0xx-…) says what it is."""
-    def id_sub(m: re.Match[str]) -> str:
-        s = m.group(1)
-        return s[:6] + "*" * 8 + s[-4:] if _is_id_number(s) else s
-
-    def bank_sub(m: re.Match[str]) -> str:
-        s = m.group(1)
-        return "*" * (len(s) - 4) + s[-4:] if _luhn(s) else s
-
-    text = _ID_RE.sub(id_sub, text)
-    text = _BANK_RE.sub(bank_sub, text)
-    text = _MOBILE_RE.sub(lambda m: m.group(1)[:3] + "****" + m.group(1)[-4:], text)
-    return _LANDLINE_RE.sub(lambda m: m.group(1)[:-4].rstrip("0123456789") + "****"
-                            + m.group(1)[-4:], text)
 
 
 # --- the hash chain ------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 
 from dms.domain.classify_rules import normalise_char_by_char
 from dms.domain.fact_dates import DATE, add_years, parse_date
+from dms.domain.personal_data import id_check_character
 
 FIELDS = ("customer_no", "name", "id_number", "credit_code", "company", "address",
           "contract_no", "contract_start", "contract_end", "capacity_kva", "meter_no",
@@ -37,7 +38,6 @@ class Fact:
 
 
 # --- checksums ---------------------------------------------------------------------------
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100: no I, O, S, V, Z
 _CC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _CC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
@@ -54,8 +54,7 @@ def valid_id_number(s: str, today: dt.date | None = None) -> bool:
         return False
     if not dt.date(1900, 1, 1) <= born <= (today or dt.date(2200, 1, 1)):
         return False
-    total = sum(int(c) * w for c, w in zip(s[:17], _ID_WEIGHTS, strict=True))
-    return "10X98765432"[total % 11] == s[17]
+    return id_check_character(s[:17]) == s[17]
 
 
 def valid_credit_code(s: str) -> bool:

@@ -10,14 +10,29 @@ from __future__ import annotations
 import re
 from typing import Any
 
+# Numbers are masked by their shape, not by a valid checksum: an ID number read with one
+# wrong digit by OCR, or mistyped into a search, still shows 17 of the person's digits.
+# Customer numbers (户号, 10 digits here) have none of these shapes and stay readable.
+# A run after a decimal point is a fraction (a duration in a log line), never a number of
+# a person: hence the "." in every look-behind.
 # 18-character resident ID: 6 region + 8 birth date + 3 sequence + check digit (or X).
-ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[\dXx])(?![0-9A-Za-z])")
+ID_NUMBER = re.compile(r"(?<![0-9A-Za-z.])(\d{4})\d{10}(\d{3}[\dXx])(?![0-9A-Za-z])")
 # Bank card / account numbers: 16 to 19 digits.
-BANK_ACCOUNT = re.compile(r"(?<!\d)(\d{4})(\d{8,11})(\d{4})(?!\d)")
+BANK_ACCOUNT = re.compile(r"(?<![\d.])(\d{4})(\d{8,11})(\d{4})(?!\d)")
 # Mainland mobile numbers, optionally +86 / 86 in front.
-MOBILE = re.compile(r"(?<!\d)((?:\+?86[- ]?)?1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+MOBILE = re.compile(r"(?<![\d.])((?:\+?86[- ]?)?1[3-9]\d)(\d{4})(\d{4})(?!\d)")
 # Landlines: an area code (0 + 2–3 digits), an optional separator, 7–8 digits.
-LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})([- ]?)(\d{3,4})(\d{4})(?!\d)")
+LANDLINE = re.compile(r"(?<![\d.])(0\d{2,3})([- ]?)(\d{3,4})(\d{4})(?!\d)")
+
+# GB 11643 check character of a resident ID: weights of the first 17 digits, mod 11.
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def id_check_character(body17: str) -> str:
+    """The check character (0-9 or X) of the 17 digits ``body17`` (GB 11643)."""
+    total = sum(int(c) * w for c, w in zip(body17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
 
 
 def _id(m: re.Match[str]) -> str:

@@ -24,7 +24,7 @@ from werkzeug.datastructures import MultiDict
 
 from dms.db.models import Box, Customer, Document, Volume
 from dms.domain.audit import ReadAction as A
-from dms.domain.audit import mask_personal_numbers
+from dms.domain.personal_data import mask_text
 from dms.services.audit_log import add_read, audit_session
 from dms.web.auth import current_user, services
 from search.base import FILTER_FIELDS
@@ -60,9 +60,9 @@ def _document(action: str, entity: str = "document") -> Describe:
 
 def _search(_s: Session, _view: Mapping[str, Any], args: MultiDict[str, str]) -> Read | None:
     """The query as typed, with ID, bank-card and phone numbers masked."""
-    data: dict[str, Any] = {k: mask_personal_numbers(args.get(k, "").strip())
+    data: dict[str, Any] = {k: mask_text(args.get(k, "").strip())
                             for k in ("q", "from", "to") if args.get(k, "").strip()}
-    filters = {f: [mask_personal_numbers(v) for v in args.getlist(f) if v.strip()]
+    filters = {f: [mask_text(v) for v in args.getlist(f) if v.strip()]
                for f in FILTER_FIELDS}
     filters = {f: vs for f, vs in filters.items() if vs}
     if not data and not filters:
@@ -113,7 +113,7 @@ def _customer_list(_s: Session, _view: Mapping[str, Any], args: MultiDict[str, s
     q = args.get("q", "").strip()
     data = {"page": args["page"]} if args.get("page", "1") != "1" else {}
     if q:
-        return Read(A.SEARCH, "customers", "", "", {"q": mask_personal_numbers(q), **data})
+        return Read(A.SEARCH, "customers", "", "", {"q": mask_text(q), **data})
     return Read(A.CUSTOMER_LIST, "customers", "", "", data)
 
 
@@ -122,12 +122,12 @@ def _dispute(_s: Session, _view: Mapping[str, Any], args: MultiDict[str, str]) -
     if not q and not customer_no:
         return None  # the empty look-up form
     return Read(A.DISPUTE_LOOKUP, "customer", customer_no, customer_no,
-                {"q": mask_personal_numbers(q)} if q else {})
+                {"q": mask_text(q)} if q else {})
 
 
 def _audit_log(action: str) -> Describe:
     def describe(_s: Session, _view: Mapping[str, Any], args: MultiDict[str, str]) -> Read:
-        data = {k: mask_personal_numbers(v) for k, v in args.items()
+        data = {k: mask_text(v) for k, v in args.items()
                 if k in ("user", "action", "from", "to", "page") and v}
         return Read(action, "audit_log", "", args.get("customer", "").strip(), data)
     return describe
