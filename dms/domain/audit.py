@@ -38,6 +38,8 @@ class ReadAction(StrEnum):
     DISPUTE_LOOKUP = "dispute_lookup"
     AUDIT_VIEW = "audit_view"
     AUDIT_EXPORT = "audit_export"
+    PHYSICAL_LOCATE = "physical_locate"
+    REVIEW_QUEUE_VIEW = "review_queue_view"
 
 
 # Names on the audit page and in its CSV, Chinese first (English via dms.web.i18n).
@@ -50,6 +52,7 @@ ACTION_NAMES_ZH: dict[str, str] = {
     ReadAction.REPORT_VIEW: "查看报表", ReadAction.REPORT_EXPORT: "导出报表",
     ReadAction.LABEL_PRINT: "打印标签", ReadAction.DISPUTE_LOOKUP: "纠纷查档",
     ReadAction.AUDIT_VIEW: "查看审计日志", ReadAction.AUDIT_EXPORT: "导出审计日志",
+    ReadAction.PHYSICAL_LOCATE: "查询实物位置", ReadAction.REVIEW_QUEUE_VIEW: "浏览复核队列",
     "transition": "状态流转", "document_deleted": "删除文档",
 }
 

@@ -24,6 +24,7 @@ from werkzeug.datastructures import MultiDict
 
 from dms.db.models import Box, Customer, Document, Volume
 from dms.domain.audit import ReadAction as A
+from dms.domain.locations import ScanKind, classify_scan
 from dms.domain.personal_data import mask_text
 from dms.services.audit_log import add_read, audit_session
 from dms.web.auth import current_user, services
@@ -125,6 +126,24 @@ def _dispute(_s: Session, _view: Mapping[str, Any], args: MultiDict[str, str]) -
                 {"q": mask_text(q)} if q else {})
 
 
+def _locate(s: Session, view: Mapping[str, Any], _args: MultiDict[str, str]) -> Read:
+    """A volume or box code: where it is and whose it is (a box holds several customers')."""
+    code = str(view["code"]).strip().upper()
+    kind = classify_scan(code)
+    if kind not in (ScanKind.VOLUME, ScanKind.BOX):
+        return Read(A.PHYSICAL_LOCATE, kind.value, code)  # a slot: no customer's paper named
+    customers = _customers_of_volumes(s, "boxes" if kind is ScanKind.BOX else "volumes", [code])
+    return Read(A.PHYSICAL_LOCATE, kind.value, code,
+                customers[0] if len(customers) == 1 else "",
+                {"customers": customers} if len(customers) > 1 else {})
+
+
+def _review_queue(_s: Session, _view: Mapping[str, Any], args: MultiDict[str, str]) -> Read:
+    # The queue lists customers' names and extracted facts (ID and phone numbers among them).
+    return Read(A.REVIEW_QUEUE_VIEW, "review_queue", "", "",
+                {"page": args["page"]} if args.get("page", "1") != "1" else {})
+
+
 def _audit_log(action: str) -> Describe:
     def describe(_s: Session, _view: Mapping[str, Any], args: MultiDict[str, str]) -> Read:
         data = {k: mask_text(v) for k, v in args.items()
@@ -148,6 +167,9 @@ READS: dict[str, Describe] = {
     "reports.gaps": _gap_report,
     "physical.label_pdf": _labels,
     "physical.dispute_view": _dispute,
+    "physical.api_locate": _locate,
+    "physical.box_page": _locate,
+    "review.queue": _review_queue,
     "audit.page": _audit_log(A.AUDIT_VIEW),
     "audit.export": _audit_log(A.AUDIT_EXPORT),
 }

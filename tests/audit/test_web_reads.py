@@ -92,3 +92,19 @@ def test_a_read_that_cannot_be_audited_is_not_served(svc: Services) -> None:
     assert res.status_code == 503 and b"original" not in res.data
     assert "审计日志不可用" in res.get_data(as_text=True)
     assert entries(svc, actor="handler") == []
+
+
+def test_locating_paper_and_the_review_queue_are_recorded(svc: Services) -> None:
+    """Where a customer's volume lies, and the review queue (names and extracted facts), are
+    reads of whose paper it is: both were served without a trace."""
+    keeper = client(svc, "keeper")
+    assert keeper.get("/api/physical/locate/JZ3301000001-01").status_code == 200
+    assert keeper.get("/physical/boxes/BX00000001").status_code == 200
+    assert client(svc, "handler").get("/review?page=2").status_code == 200
+    got = [(e.actor, e.action, e.entity, e.entity_id, e.customer_no, e.data)
+           for e in entries(svc)[-3:]]
+    assert got == [
+        ("keeper", "physical_locate", "volume", "JZ3301000001-01", "3301000001", {}),
+        ("keeper", "physical_locate", "box", "BX00000001", "3301000001", {}),
+        ("handler", "review_queue_view", "review_queue", "", "", {"page": "2"}),
+    ]
