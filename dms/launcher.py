@@ -6,15 +6,20 @@ serves the web UI. Ctrl-C stops everything.
 """
 from __future__ import annotations
 
+import json
 import secrets
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
 from pydantic import SecretStr
 
 from dms.db.session import session_scope
+from dms.errors import DmsError
+from dms.services.container import Services
+from dms.services.events import receive_event
 from dms.services.users import create_user
 from dms.web.security import ensure_secret_key_file, resolve_secret_key
 from dms.web.server import run_development, run_production
@@ -27,6 +32,40 @@ DEMO_USERS = (
     ("dispute", "dispute", "纠纷处理专员", None),
     ("manager", "manager", "营销部", None),
 )
+
+
+SAMPLE_SYSTEM = "营销系统（示例）"
+
+
+def announce_sample_businesses(services: Services, folder: Path) -> int:
+    """The sample's businesses as the marketing system would announce them before their
+    paper is scanned: an acceptance event each, handled by the demo handler's team (YYB).
+    Without it every sample business has no team, and the demo handler, who sees only
+    their team's archive, finds nothing. Events already received are duplicates (a rerun)."""
+    truth = folder / ".truth" / "ground_truth.json"
+    if not truth.is_file():
+        return 0
+    data = json.loads(truth.read_text(encoding="utf-8"))
+    names = {c["customer_no"]: c.get("account_name") for c in data.get("customers", [])}
+    first = {}
+    for f in data.get("files", []):
+        first.setdefault(f["business_no"], f)
+    # Three days before the sample was generated: the same on a rerun (an event sent again
+    # must carry the same content), and old enough that the next step's clock is running.
+    generated = datetime.fromtimestamp(int(truth.stat().st_mtime), UTC)
+    accepted_at = (generated - timedelta(days=3)).isoformat()
+    announced = 0
+    for business_no, f in sorted(first.items()):
+        payload = {"event_id": f"sample-{business_no}-accept", "customer_no": f["customer_no"],
+                   "business_no": business_no, "business_type": f["business_type"],
+                   "step": "accept", "completed_at": accepted_at, "handler": "handler",
+                   "team": "YYB", "customer_name": names.get(f["customer_no"])}
+        try:
+            receive_event(services, SAMPLE_SYSTEM, payload, channel="import")
+            announced += 1
+        except DmsError as exc:  # kept among rejected events; the demo goes on
+            click.echo(f"示例事件被拒绝 / sample event rejected: {exc}", err=True)
+    return announced
 
 
 def demo_password(data_dir: Path) -> str:
@@ -74,6 +113,9 @@ def up(c: object, sample: bool, customers: int, dev: bool) -> None:
 
                 click.echo(f"generating sample scans in {folder} …")
                 generate_corpus(folder, customers=customers, seed=1)
+            announced = announce_sample_businesses(services, folder)
+            click.echo(f"营销系统（示例）已受理 {announced} 笔业务 / "
+                       f"{announced} sample businesses announced by the marketing system")
             report = ingest_folder(services, folder, dispatcher=dispatcher)
             click.echo(report.summary_text())
         click.echo("\n" + "=" * 60)
