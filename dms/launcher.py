@@ -12,6 +12,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 from pydantic import SecretStr
@@ -47,7 +48,7 @@ def announce_sample_businesses(services: Services, folder: Path) -> int:
         return 0
     data = json.loads(truth.read_text(encoding="utf-8"))
     names = {c["customer_no"]: c.get("account_name") for c in data.get("customers", [])}
-    first = {}
+    first: dict[str, dict[str, Any]] = {}
     for f in data.get("files", []):
         first.setdefault(f["business_no"], f)
     # Three days before the sample was generated: the same on a rerun (an event sent again
