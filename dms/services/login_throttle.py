@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from dms.db.models_security import LoginFailure
+from dms.db.session import session_scope
 from dms.errors import TooManyAttemptsError
 
 WINDOW = timedelta(minutes=15)
@@ -24,26 +25,44 @@ def _key(username: str) -> str:
     return username.strip().lower()[:64]
 
 
-def check(session: Session, username: str, address: str, now: datetime) -> None:
-    """Raise TooManyAttemptsError if this account or address may not try now."""
+def begin_attempt(sessions: sessionmaker[Session], username: str, address: str,
+                  now: datetime) -> int:
+    """Count this attempt as a failure *before* the password is checked, committed at once,
+    then refuse it if earlier attempts already reach a limit. Checked first and written
+    after, N parallel requests all passed the check before any failure was written, so an
+    attacker got N guesses instead of five. Returns the attempt's id for ``succeeded``."""
+    key, addr = _key(username), address[:64]
+    with session_scope(sessions) as s:
+        # Rows older than the window count for nothing: drop them as new ones arrive.
+        if s.get_bind().dialect.name == "postgresql":
+            # Attempts on one account or from one address commit in the order of their ids,
+            # so "the attempts before mine" are all visible when counted. (SQLite commits
+            # one writer at a time anyway.) Account lock first, always: no lock cycle.
+            s.execute(text("SELECT pg_advisory_xact_lock(1, hashtext(:k)), "
+                           "pg_advisory_xact_lock(2, hashtext(:a))"), {"k": key, "a": addr})
+        s.execute(delete(LoginFailure).where(LoginFailure.at <= now - WINDOW))
+        attempt = LoginFailure(username=key, address=addr, at=now)
+        s.add(attempt)
+        s.flush()
+        attempt_id = attempt.id
     since = now - WINDOW
-    by_account = session.scalar(select(func.count()).select_from(LoginFailure).where(
-        LoginFailure.username == _key(username), LoginFailure.at > since)) or 0
-    by_address = session.scalar(select(func.count()).select_from(LoginFailure).where(
-        LoginFailure.address == address[:64], LoginFailure.at > since)) or 0
-    if by_account >= ACCOUNT_LIMIT or by_address >= ADDRESS_LIMIT:
-        minutes = int(WINDOW.total_seconds() // 60)
-        raise TooManyAttemptsError(
-            f"登录失败次数过多，请 {minutes} 分钟后再试 / too many failed logins, try again in "
-            f"{minutes} minutes", field="username" if by_account >= ACCOUNT_LIMIT else None)
+    with session_scope(sessions) as s:
+        earlier = (LoginFailure.at > since, LoginFailure.id < attempt_id)
+        by_account = s.scalar(select(func.count()).select_from(LoginFailure).where(
+            LoginFailure.username == key, *earlier)) or 0
+        by_address = s.scalar(select(func.count()).select_from(LoginFailure).where(
+            LoginFailure.address == addr, *earlier)) or 0
+        if by_account < ACCOUNT_LIMIT and by_address < ADDRESS_LIMIT:
+            return attempt_id
+        # Refused before any password was checked: not a guess, so it does not count.
+        s.execute(delete(LoginFailure).where(LoginFailure.id == attempt_id))
+    minutes = int(WINDOW.total_seconds() // 60)
+    raise TooManyAttemptsError(
+        f"登录失败次数过多，请 {minutes} 分钟后再试 / too many failed logins, try again in "
+        f"{minutes} minutes", field="username" if by_account >= ACCOUNT_LIMIT else None)
 
 
-def record_failure(session: Session, username: str, address: str, now: datetime) -> None:
-    # Rows older than the window count for nothing: drop them as new ones arrive.
-    session.execute(delete(LoginFailure).where(LoginFailure.at <= now - WINDOW))
-    session.add(LoginFailure(username=_key(username), address=address[:64], at=now))
-
-
-def clear_account(session: Session, username: str) -> None:
-    """A successful login forgets the account's failures (not the address's)."""
+def succeeded(session: Session, username: str) -> None:
+    """A successful login forgets the account's failures, its own attempt among them (not
+    the address's other failures)."""
     session.execute(delete(LoginFailure).where(LoginFailure.username == _key(username)))

@@ -45,18 +45,17 @@ def login() -> Any:
         address = request.remote_addr or ""
         now = datetime.now(UTC)
         user = None
-        with session_scope(services().sessions) as s:
-            try:
-                login_throttle.check(s, username, address, now)
-            except TooManyAttemptsError as exc:
-                error, status = exc.message, exc.http_status
-            else:
+        try:
+            login_throttle.begin_attempt(services().sessions, username, address, now)
+        except TooManyAttemptsError as exc:
+            error, status = exc.message, exc.http_status
+        else:
+            with session_scope(services().sessions) as s:
                 user = authenticate(s, username, request.form.get("password", ""))
-                if user is None:
-                    login_throttle.record_failure(s, username, address, now)
+                if user is None:  # the attempt stays counted as a failure
                     error, status = "用户名或密码错误", 401
                 else:
-                    login_throttle.clear_account(s, username)
+                    login_throttle.succeeded(s, username)
                     session.clear()
                     session["uid"] = user.id
                     session["sv"] = user.session_version

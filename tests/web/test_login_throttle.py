@@ -85,3 +85,32 @@ def test_cli_password_change_applies_policy_and_ends_sessions(web: Web) -> None:
     assert r.exit_code == 0, r.output
     with web.services.sessions() as s:
         assert s.query(User).filter_by(username="arch").one().session_version == before + 1
+
+
+def test_parallel_guesses_get_no_more_than_the_limit(tmp_path, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    """Checked first and written after, 12 parallel wrong passwords all passed the check
+    before any failure was written. Counted first, at most ACCOUNT_LIMIT get through."""
+    import threading
+    from datetime import UTC, datetime
+
+    from dms.errors import TooManyAttemptsError
+    from tests.ingest.conftest import make_services
+
+    svc = make_services(tmp_path / "var", database_url=database_url)
+    barrier, allowed, refused = threading.Barrier(12), [], []
+
+    def guess() -> None:
+        barrier.wait()
+        try:
+            allowed.append(login_throttle.begin_attempt(svc.sessions, "arch", "10.0.0.7",
+                                                        datetime.now(UTC)))
+        except TooManyAttemptsError:
+            refused.append(1)
+
+    threads = [threading.Thread(target=guess) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(allowed) == login_throttle.ACCOUNT_LIMIT and len(refused) == 7
+    svc.close()
