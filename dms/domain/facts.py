@@ -88,7 +88,7 @@ _NOT_CUSTOMER_ORG = ("国网", "供电公司", "电力公司", "监督管理局"
                      "设计院", "设计有限", "人民法院", "调度控制中心", "营业厅")
 _ADDR_HINT = re.compile(r"(省|市|区|县|镇|乡|村|路|街|道|巷|号|弄|栋|幢|室)")
 # OCR specks after an address; a short wrapped tail (…19栋3 / 单元1303室) that belongs to it.
-# (The tail once read [0-9一-龥], which stops at U+9FA5; the common block is meant.)
+# (The tail once stopped at U+9FA5, an old idiom for "Han"; the whole common block is meant.)
 _ADDR_TRAIL = re.compile(f"[^0-9{COMMON_HAN}-]+$")
 _ADDR_TAIL = re.compile(f"[0-9{COMMON_HAN}]{{1,10}}(室|号|栋|幢|单元|层)")
 
