@@ -144,7 +144,11 @@ def to_traditional(text: str) -> str:
 @functools.lru_cache(maxsize=8192)
 def script_of(ch: str) -> int:
     """+1 Traditional-only (t2s changes it), -1 Simplified-only (s2t changes it), 0 a
-    form both scripts share or not Han."""
+    form both scripts share or not Han.
+
+    Han is ``IDEOGRAPHS``, the supplementary planes included: OCR's copy of this check
+    stopped at U+FAFF and so ignored OpenCC's ~1500 astral entries (𠁞 -> 𠀾), which are
+    as much evidence of a script as any other character."""
     if not is_han(ch):
         return 0
     if converter("t2s")(ch) != ch:

@@ -24,6 +24,8 @@ def test_search_and_classification_fold_alike() -> None:
 
 def test_script_of_each_character() -> None:
     assert [script_of(c) for c in "電电的a，"] == [1, -1, 0, 0, 0]
+    # a character beyond the BMP is Han too (OpenCC converts some of them)
+    assert script_of("\U0002005e") == 1 and to_simplified("\U0002005e") != "\U0002005e"
     counts = count_scripts("電費電费")
     assert (counts.traditional_only, counts.simplified_only) == (3, 1)
     assert (counts.distinct_traditional, counts.distinct_simplified) == (2, 1)
