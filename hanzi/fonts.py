@@ -61,7 +61,7 @@ class MissingFontError(FileNotFoundError):
     def __init__(self, what: str, faces: tuple[Face, ...]) -> None:
         packages = " or ".join(dict.fromkeys(f.package for f in faces))
         paths = ", ".join(str(f.regular) for f in faces)
-        super().__init__(f"no {what} found (looked for {paths})")
+        super().__init__(f"缺少中文字体 {what}（查找了 {paths}）")
         self.hint = f"apt-get install {packages}"
 
 

@@ -54,7 +54,7 @@ def register_font() -> str:
     try:
         return reportlab_font()
     except MissingFontError as exc:
-        raise MissingDependencyError(f"labels: {exc}", hint=exc.hint) from exc
+        raise MissingDependencyError(f"标签：{exc}", hint=exc.hint) from exc
 
 
 # --- what goes on the labels ---------------------------------------------------------------

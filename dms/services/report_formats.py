@@ -88,7 +88,7 @@ def _register_font() -> str:
     try:
         return reportlab_font()
     except MissingFontError as exc:  # a ConfigError, as before (MissingDependencyError is one)
-        raise MissingDependencyError(f"PDF export: {exc}", hint=exc.hint) from exc
+        raise MissingDependencyError(f"PDF 导出：{exc}", hint=exc.hint) from exc
 
 
 def write_pdf(out: IO[bytes] | Path, columns: Sequence[str], rows: Iterable[dict[str, Any]],

@@ -47,6 +47,7 @@ def test_a_missing_font_names_the_apt_package(tmp_path: Path) -> None:
     with pytest.raises(MissingFontError) as caught:
         embeddable_face((absent,))
     assert caught.value.hint == "apt-get install fonts-absent-hei"
+    assert str(caught.value).startswith("缺少中文字体")
     assert str(tmp_path / "absent.ttc") in str(caught.value)
     with pytest.raises(MissingFontError, match="Absent Hei"):
         face_file(absent)
