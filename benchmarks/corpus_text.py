@@ -20,11 +20,11 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 from dms.sample_data.identity import (
     ROADS, TRADES, CustomerProfile, contract_no, make_customer, person_name,
 )
+from hanzi.folding import dictionary
 from search.base import PageDoc
 
 TEAMS = ("YYB", "KHB", "JLB", "DKH", "CN1", "CN2", "CD1", "CD2", "XQ1", "XQ2", "GX1", "GX2")
@@ -107,10 +107,8 @@ class Corpus:
 @lru_cache(maxsize=1)
 def _s2t_table() -> dict[int, str]:
     """Simplified -> Traditional, first candidate per character (OpenCC's own table)."""
-    import opencc
-
     table: dict[int, str] = {}
-    path = Path(opencc.__file__).parent / "dictionary" / "STCharacters.txt"
+    path = dictionary("STCharacters.txt")
     for line in path.read_text(encoding="utf-8").splitlines():
         key, _, values = line.partition("\t")
         value = values.split(" ")[0]

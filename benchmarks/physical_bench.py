@@ -193,11 +193,11 @@ def _text_only_pdf(contents: list[labels.LabelContent]) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.pdfgen.canvas import Canvas
 
-    labels.register_font()
+    font = labels.register_font()
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=(100 * mm, 60 * mm), pageCompression=1)
     for label in contents:
-        c.setFont(labels.FONT, 10)
+        c.setFont(font, 10)
         c.drawString(10, 150, f"{label.heading} {label.code}")
         c.drawString(10, 120, f"位置 {label.location}")
         for i, line in enumerate(label.lines):

@@ -62,8 +62,9 @@ from dms.storage import content_key  # noqa: E402
 from dms.testing.postgres import ThrowawayPostgres, ThrowawayRedis  # noqa: E402
 from dms.worker.celery_app import make_celery  # noqa: E402
 from dms.worker.dispatcher import CeleryDispatcher  # noqa: E402
+from hanzi.fonts import NOTO_SANS  # noqa: E402
 
-FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+FONT = NOTO_SANS.regular
 FINISHED = ("done", "partial", "failed")
 LANGS = "chi_sim"
 TASK_DONE = re.compile(r"Task (dms\.\w+)\[[0-9a-f-]+\] succeeded in ([0-9.]+)s")

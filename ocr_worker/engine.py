@@ -24,17 +24,14 @@ from errorkit import (
     ExternalToolTimeout,
     MissingDependencyError,
 )
+from hanzi.ranges import WRITTEN_WITHOUT_SPACES, python_class
 from ocr_worker import tesseract_api
 from ocr_worker.pdf_image import put_image_under_text
 from ocr_worker.results import Word
 from ocr_worker.tools import run_tool, tesseract_env
 
 # Han, CJK punctuation, kana, hangul, full-width forms: characters written without spaces.
-_CJK = re.compile(
-    "[\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3190-\u31ff"
-    "\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
-    "\U00020000-\U0003134f]"
-)
+_CJK = re.compile(f"[{python_class(WRITTEN_WITHOUT_SPACES)}]")
 
 
 def is_cjk(ch: str) -> bool:

@@ -7,7 +7,8 @@ tesseract's ``chi_sim+chi_tra`` picks per character. Search and classification f
 everything to Simplified and do not care, but the page text shown to people, the snippets
 and the PDF text layer should read as the page does.
 
-So after recognition the page's script is judged from the output itself: characters that
+So after recognition the page's script is judged from the output itself
+(``hanzi.folding.count_scripts``, shared with everything else that folds): characters that
 exist only in Traditional form (OpenCC t2s changes them) against characters that exist only
 in Simplified form (OpenCC s2t changes them). A Simplified page yields practically no
 Traditional-only characters; a Traditional page yields mostly Traditional-only ones, even
@@ -21,79 +22,21 @@ Which Traditional standard a deployment writes is a setting (``ocr_traditional_v
 """
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from errorkit import ConfigError
+from hanzi import folding
+from hanzi.folding import ScriptCounts, count_scripts, script_of
 from ocr_worker.results import Word
 
 VARIANTS = ("off", "s2t", "s2tw", "s2hk")
-# A page is Traditional when at least this share of its script-specific characters are
-# Traditional-only ... (a Simplified form with a customer's name in Traditional stays
-# Simplified). Measured (benchmarks/ocr_engines_bench.py): Traditional pages 0.67-0.98 with
-# either engine; noisy Simplified pages read by tesseract chi_sim+chi_tra up to 0.57, as it
-# picks Traditional glyphs for smudged characters. Converting a Simplified page is the
-# worse mistake (leaving a Traditional page mixed is what the engine did anyway).
-TRADITIONAL_SHARE = 0.65
-# ... and there are at least this many: a handful of characters is too little evidence.
-MIN_TRADITIONAL_CHARS = 5
-
-
-@functools.lru_cache(maxsize=4)
-def _converter(config: str) -> Callable[[str], str]:
-    import opencc  # pure Python; its dictionaries load in ~100 ms, once per process
-
-    convert: Callable[[str], str] = opencc.OpenCC(config).convert
-    return convert
 
 
 def preload(variant: str) -> None:
     """Load the conversion tables a page may need (see dms.worker.preload)."""
-    for config in ("t2s", "s2t", *((variant,) if variant in VARIANTS[1:] else ())):
-        _converter(config)
-
-
-@functools.lru_cache(maxsize=8192)
-def _script_of(ch: str) -> int:
-    """+1 Traditional-only, -1 Simplified-only, 0 shared or not Han."""
-    if not ("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"):
-        return 0
-    if _converter("t2s")(ch) != ch:
-        return 1
-    if _converter("s2t")(ch) != ch:
-        return -1
-    return 0
-
-
-@dataclass(frozen=True)
-class ScriptCounts:
-    traditional_only: int
-    simplified_only: int
-    # The same, counting each character once: a form repeats its labels (戶號, 戶名, 新裝)
-    # on every line, and a Simplified-leaning engine writes those few characters in
-    # Simplified form (户/号/装) every time, which outweighs the page's many different
-    # Traditional characters when occurrences are counted.
-    distinct_traditional: int = 0
-    distinct_simplified: int = 0
-
-    @property
-    def is_traditional(self) -> bool:
-        return (_judged_traditional(self.traditional_only, self.simplified_only)
-                or _judged_traditional(self.distinct_traditional, self.distinct_simplified))
-
-
-def _judged_traditional(traditional: int, simplified: int) -> bool:
-    return (traditional >= MIN_TRADITIONAL_CHARS
-            and traditional >= TRADITIONAL_SHARE * (traditional + simplified))
-
-
-def count_scripts(text: str) -> ScriptCounts:
-    marks = [_script_of(ch) for ch in text]
-    distinct = {ch: m for ch, m in zip(text, marks, strict=True) if m}
-    return ScriptCounts(marks.count(1), marks.count(-1),
-                        sum(1 for m in distinct.values() if m == 1),
-                        sum(1 for m in distinct.values() if m == -1))
+    folding.preload()
+    if variant in VARIANTS[1:]:
+        folding.converter(variant)
 
 
 def to_traditional(text: str, variant: str) -> str:
@@ -101,13 +44,13 @@ def to_traditional(text: str, variant: str) -> str:
     standard); all other characters unchanged. Length-preserving."""
     if variant not in VARIANTS or variant == "off":
         raise ConfigError(f"unknown Traditional variant {variant!r}; use one of {VARIANTS[1:]}")
-    if not any(_script_of(ch) == -1 for ch in text):
+    if not any(script_of(ch) == -1 for ch in text):
         return text
-    convert = _converter(variant)
+    convert = folding.converter(variant)
     phrased = convert(text)
     if len(phrased) != len(text):  # a phrase table entry of another length: per character
         phrased = "".join(convert(ch) for ch in text)
-    return "".join(new if _script_of(old) == -1 else old
+    return "".join(new if script_of(old) == -1 else old
                    for old, new in zip(text, phrased, strict=True))
 
 

@@ -7,13 +7,13 @@ measured on the generated scans (``dms.sample_data``) as noted at each.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from hanzi.ranges import is_han
 from ocr_worker.results import Word
 
 # A candidate reading this well is accepted without trying the others. Measured with
@@ -33,7 +33,6 @@ _CHAR_SURE = 90.0
 _SURE_CHARS = 8
 _SURE_SHARE = 0.15
 _HALF_TURN_ALIKE = frozenset("一二三十工王干土士中口日曰田目回〇出丰亚非米串吕")
-_HAN_CHAR = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 
 
 def sure_characters(words: Sequence[Word]) -> tuple[int, int]:
@@ -44,7 +43,7 @@ def sure_characters(words: Sequence[Word]) -> tuple[int, int]:
         total += len(w.text)
         if w.conf >= _CHAR_SURE:
             sure += sum(1 for ch in w.text
-                        if ch not in _HALF_TURN_ALIKE and _HAN_CHAR.match(ch))
+                        if ch not in _HALF_TURN_ALIKE and is_han(ch))
     return sure, total
 
 

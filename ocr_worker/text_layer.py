@@ -7,14 +7,13 @@ rectangle land on the printed word. Per-word placement matters for Chinese: PP-O
 one box per character, and a whole line written as one run drifts off the printed
 characters whenever the engine's spacing differs from the font's.
 
-The font is WenQuanYi Zen Hei, embedded as a subset with a ToUnicode map (reportlab does
-both), so every PDF reader -- and ``pdftotext`` -- extracts the right characters. Without
-that font file we fall back to the Adobe CID font STSong-Light, which readers know by
-name; invisible text needs no glyphs.
+The font is WenQuanYi (``hanzi.fonts``), embedded as a subset with a ToUnicode map
+(reportlab does both), so every PDF reader -- and ``pdftotext`` -- extracts the right
+characters. Without that font file we fall back to the Adobe CID font STSong-Light, which
+readers know by name; invisible text needs no glyphs.
 """
 from __future__ import annotations
 
-import functools
 import itertools
 import re
 from collections.abc import Sequence
@@ -24,17 +23,13 @@ import pikepdf
 from PIL import Image
 from reportlab import rl_config
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from errorkit import BadDocumentError
+from hanzi.fonts import reportlab_font
 from ocr_worker.pdf_image import KEEP_STREAMS, draw_under, put_image_under_text, scan_drawing
 from ocr_worker.results import Word
 
-CJK_FONT_FILE = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
-_EMBEDDED = "WenQuanYiZenHei"
-_CID_FALLBACK = "STSong-Light"
 # Where the baseline sits inside a box, as a share of its height from the bottom: Chinese
 # characters fill the em square, whose bottom is ~0.12 em below the baseline in CJK fonts.
 _DESCENT = 0.12
@@ -45,14 +40,9 @@ _INVISIBLE = 3  # PDF text render mode: no fill, no stroke
 rl_config.useA85 = 0
 
 
-@functools.lru_cache(maxsize=1)
 def text_font() -> str:
     """Register the CJK font once per process (parsing the .ttc takes ~1 s) and name it."""
-    if CJK_FONT_FILE.exists():
-        pdfmetrics.registerFont(TTFont(_EMBEDDED, str(CJK_FONT_FILE), subfontIndex=0))
-        return _EMBEDDED
-    pdfmetrics.registerFont(UnicodeCIDFont(_CID_FALLBACK))
-    return _CID_FALLBACK
+    return reportlab_font(cid_fallback=True)
 
 
 def _lines(words: Sequence[Word]) -> list[list[Word]]:

@@ -8,5 +8,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh --test
 .venv/bin/ruff check .
-.venv/bin/mypy dms ocr_worker search ingest errorkit
+.venv/bin/mypy dms ocr_worker search ingest errorkit hanzi
 exec .venv/bin/python -m pytest "$@"

@@ -7,9 +7,9 @@ word becomes a phrase over its characters. That matches 2-character words exactl
 one position so phrase queries over-match. Elasticsearch's ``standard`` tokenizer
 does the same per-character split for Han, so both backends agree.
 
-Traditional Chinese is folded to Simplified (OpenCC t2s, with a fast path that skips
-texts without any convertible character) on both the indexed text and the query; the
-original text is stored separately for snippets.
+Traditional Chinese is folded to Simplified (``hanzi.folding.to_simplified``: OpenCC
+t2s, with a fast path that skips texts without any convertible character) on both the
+indexed text and the query; the original text is stored separately for snippets.
 """
 from __future__ import annotations
 
@@ -17,16 +17,15 @@ import html
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from errorkit import SearchError
+from hanzi.folding import to_simplified
+from hanzi.ranges import HAN, HAN_RUST
 
-# Han ideographs: CJK Unified (+Ext A..), Compatibility Ideographs. Written out
-# explicitly so the Python side and the Rust regex below agree on what is "Han".
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-_HAN_RUST = r"\x{3400}-\x{4DBF}\x{4E00}-\x{9FFF}\x{F900}-\x{FAFF}\x{20000}-\x{3134F}"
+# Han ideographs: one table (hanzi.ranges) for the Python side and the Rust regex below.
+_HAN = HAN
+_HAN_RUST = HAN_RUST
 
 # Rust-regex pattern for tantivy's Tokenizer.regex: one token per Han char, else
 # runs of letters/digits. Lower-casing is a separate tantivy filter.
@@ -43,13 +42,6 @@ IDENT_MIN_ALNUM = 6
 SNIPPET_CHARS = 120
 
 
-@lru_cache(maxsize=1)
-def _t2s():  # type: ignore[no-untyped-def]
-    import opencc  # imported lazily: the pure-Python dictionary load takes ~100 ms
-
-    return opencc.OpenCC("t2s")
-
-
 # Full-width letters and digits (common in OCR of Chinese text) -> ASCII. Full-width
 # punctuation is left alone: it separates tokens exactly as ASCII punctuation does, and
 # skipping it means most pages need no translation at all (a per-character pass over
@@ -64,95 +56,6 @@ def _fold_width(text: str) -> str:
     if _FULLWIDTH_ALNUM_RE.search(text) is None:
         return text
     return text.translate(_WIDTH_TABLE)
-
-
-@dataclass(frozen=True)
-class _T2STables:
-    """OpenCC's own t2s tables, arranged for a fast path.
-
-    ``triggers``: every character whose presence can make t2s change a text (keys of
-    TSCharacters that map to another character; characters of TSPhrases keys where the
-    phrase changes, all of them if its length changes). A text without any is returned
-    unchanged by the converter. ``chars``: TSCharacters as a translate table (first
-    candidate). ``phrases``: TSPhrases keys by the trigger characters they contain;
-    when no phrase occurs in a text, OpenCC's result is the per-character translation.
-    """
-
-    triggers: frozenset[str]
-    chars: dict[int, str]
-    phrases: dict[str, tuple[str, ...]]
-    # Prefilter: the BMP triggers plus any astral character. A regex character class
-    # scans in C ~10x faster than hashing every character into a set.
-    maybe_re: re.Pattern[str]
-
-
-@lru_cache(maxsize=1)
-def _t2s_tables() -> _T2STables:
-    import opencc
-
-    folder = Path(opencc.__file__).parent / "dictionary"
-    triggers: set[str] = set()
-    chars: dict[int, str] = {}
-    phrases: dict[str, set[str]] = {}
-    for line in (folder / "TSCharacters.txt").read_text(encoding="utf-8").splitlines():
-        key, _, values = line.partition("\t")
-        value = values.split(" ")[0]
-        if key == value or not key:
-            continue
-        triggers.add(key)
-        if len(key) == 1 and len(value) == 1:
-            chars[ord(key)] = value
-        else:  # not a 1:1 character mapping: leave such texts to the converter
-            phrases.setdefault(key[0], set()).add(key)
-    char_keys = set(triggers)
-    for line in (folder / "TSPhrases.txt").read_text(encoding="utf-8").splitlines():
-        key, _, values = line.partition("\t")
-        value = values.split(" ")[0]
-        changed = set(key) if len(key) != len(value) else {
-            k for k, v in zip(key, value, strict=True) if k != v}
-        triggers |= changed
-        # An unchanged phrase still matters when it shields a character that the
-        # character table would convert (乾隆 stays 乾隆, not 干隆).
-        for ch in changed | (set(key) & char_keys):
-            phrases.setdefault(ch, set()).add(key)
-    bmp = "".join(re.escape(c) for c in sorted(triggers) if ord(c) < 0x10000)
-    return _T2STables(frozenset(triggers), chars,
-                      {ch: tuple(sorted(keys)) for ch, keys in phrases.items()},
-                      re.compile(f"[{bmp}\U00010000-\U0010ffff]"))
-
-
-def needs_t2s(text: str) -> bool:
-    """True when the text contains a character OpenCC t2s may convert."""
-    tables = _t2s_tables()
-    return tables.maybe_re.search(text) is not None and not tables.triggers.isdisjoint(text)
-
-
-def to_simplified(text: str) -> str:
-    """Traditional -> Simplified, guaranteed to keep the length (and so char offsets).
-
-    Same result as OpenCC t2s, but fast for the common cases: Simplified text is
-    returned as is, Traditional text without any of OpenCC's phrases is translated
-    per character in C. OpenCC's phrase tables are almost always 1:1 per character; if
-    a conversion ever changes the length we convert char by char so snippet offsets
-    into the stored original stay valid.
-    """
-    tables = _t2s_tables()
-    if tables.maybe_re.search(text) is None:
-        return text
-    present = tables.triggers.intersection(text)
-    if not present:
-        return text
-    if not any(key in text for ch in present for key in tables.phrases.get(ch, ())):
-        return text.translate(tables.chars)
-    cc = _t2s()
-    converted: str = cc.convert(text)
-    if len(converted) == len(text):
-        return converted
-    out = []
-    for ch in text:
-        c = cc.convert(ch)
-        out.append(c if len(c) == 1 else ch)
-    return "".join(out)
 
 
 def normalize_text(text: str) -> str:

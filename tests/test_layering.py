@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LIBRARIES = ("ocr_worker", "search", "errorkit")
+LIBRARIES = ("ocr_worker", "search", "errorkit", "hanzi")
 FORBIDDEN = ("celery", "kombu", "sqlalchemy", "flask", "dms")
+# hanzi (Han ranges, folding, fonts) sits below every other package: it imports none of them.
+PROJECT = ("dms", "ocr_worker", "search", "ingest", "errorkit", "benchmarks")
 
 
 def imported_modules(source: str) -> list[tuple[int, str]]:
@@ -47,13 +49,22 @@ def test_every_library_is_there() -> None:
     names = {p.relative_to(ROOT).as_posix() for p in library_modules()}
     for expected in ("ocr_worker/pipeline.py", "ocr_worker/rasterise.py", "ocr_worker/engine.py",
                      "ocr_worker/pdf_assembly.py", "search/registry.py",
-                     "search/tantivy_index.py", "errorkit/__init__.py"):
+                     "search/tantivy_index.py", "errorkit/__init__.py",
+                     "hanzi/ranges.py", "hanzi/folding.py", "hanzi/fonts.py"):
         assert expected in names
 
 
 @pytest.mark.parametrize("path", library_modules(), ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_library_imports_no_application_code(path: Path) -> None:
     assert forbidden_imports(path) == []
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "hanzi").rglob("*.py")),
+                         ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_hanzi_imports_nothing_from_the_project(path: Path) -> None:
+    found = [f"{line}: {module}" for line, module in imported_modules(path.read_text("utf-8"))
+             if module.split(".")[0] in PROJECT + FORBIDDEN]
+    assert found == []
 
 
 def test_the_check_sees_imports_at_any_depth() -> None:

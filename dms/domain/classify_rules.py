@@ -9,28 +9,20 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from dms.errors import ConfigError
+from hanzi.folding import to_simplified
 
 UNKNOWN = ""  # the "no checklist type" outcome: the document goes to review
 
 
 # --- normalisation ---------------------------------------------------------------------
-
-@lru_cache(maxsize=1)
-def _t2s() -> Callable[[str], str]:
-    import opencc
-
-    conv: Callable[[str], str] = opencc.OpenCC("t2s").convert
-    return conv
-
 
 _SPACE = re.compile(r"\s+")
 # OCR of full-width punctuation varies; fold the look-alikes rules care about.
@@ -43,11 +35,7 @@ def normalise_char_by_char(text: str) -> str:
     """Simplified, half-width, upper-case text of the same length as ``text``, so a
     position in the result is a position in the input (fact provenance needs that)."""
     out = []
-    conv = _t2s()
-    whole = conv(text)
-    chars = whole if len(whole) == len(text) else "".join(conv(c) if len(conv(c)) == 1 else c
-                                                           for c in text)
-    for c in chars:
+    for c in to_simplified(text):  # the same fold as search (OpenCC t2s, length kept)
         n = unicodedata.normalize("NFKC", c)
         out.append(n if len(n) == 1 else c)
     return "".join(out).translate(_FOLD).upper()

@@ -15,6 +15,7 @@ from typing import Any
 from dms.domain.classify_rules import normalise_char_by_char
 from dms.domain.fact_dates import DATE, add_years, parse_date
 from dms.domain.personal_data import id_check_character
+from hanzi.ranges import COMMON_HAN
 
 FIELDS = ("customer_no", "name", "id_number", "credit_code", "company", "address",
           "contract_no", "contract_start", "contract_end", "capacity_kva", "meter_no",
@@ -81,10 +82,14 @@ _NEXT_LABEL = re.compile("|".join(sorted(map(re.escape, _LABELS), key=len, rever
 _ORG_SUFFIX = ("有限责任公司", "股份有限公司", "有限公司", "分公司", "公司", "集团", "厂",
                "合作社", "学校", "医院", "中心", "商店", "便利店", "超市", "酒店", "饭店",
                "事务所", "研究院", "研究所", "委员会", "商行", "门市部", "工作室", "幼儿园")
-_ORG_RE = re.compile(r"[\u4e00-\u9fff()]{2,40}?(?:" + "|".join(_ORG_SUFFIX) + r")")
+_ORG_RE = re.compile(rf"[{COMMON_HAN}()]{{2,40}}?(?:" + "|".join(_ORG_SUFFIX) + r")")
 _NOT_CUSTOMER_ORG = ("国网", "供电公司", "电力公司", "监督管理局", "公安局", "工商行政",
                      "设计院", "设计有限", "人民法院", "调度控制中心", "营业厅")
 _ADDR_HINT = re.compile(r"(省|市|区|县|镇|乡|村|路|街|道|巷|号|弄|栋|幢|室)")
+# OCR specks after an address; a short wrapped tail (…19栋3 / 单元1303室) that belongs to it.
+# (The tail once stopped at U+9FA5, an old idiom for "Han"; the whole common block is meant.)
+_ADDR_TRAIL = re.compile(f"[^0-9{COMMON_HAN}-]+$")
+_ADDR_TAIL = re.compile(f"[0-9{COMMON_HAN}]{{1,10}}(室|号|栋|幢|单元|层)")
 
 
 def _compact(line: str) -> str:
@@ -202,7 +207,8 @@ def _credit_code(pages: Sequence[str]) -> Fact | None:
 _PERSON_LABELS = ("姓名|联系人|法定代表人|经营者|委托人|户名|用电人|权利人|承租方|被调度方|"
                   "客户代表|客户签字")
 # 工程名称：张三0.4kV接电工程 -- a customer's connection works are named after the customer
-_WORKS_NAME = re.compile(r"工程名称[:;.|]?([\u4e00-\u9fff]{2,4}?)\d+(?:\.\d+)?kV", re.I)
+_HAN_NAME = re.compile(f"[{COMMON_HAN}]{{2,4}}")  # a person's name: 2-4 characters
+_WORKS_NAME = re.compile(rf"工程名称[:;.|]?([{COMMON_HAN}]{{2,4}}?)\d+(?:\.\d+)?kV", re.I)
 
 
 def _name(lines: list[list[str]]) -> Fact | None:
@@ -210,7 +216,7 @@ def _name(lines: list[list[str]]) -> Fact | None:
         for n, page in enumerate(lines, 1):
             for line in page:
                 lv = _label_value(line, label, strict=True)
-                if lv and re.fullmatch(r"[\u4e00-\u9fff]{2,4}", lv[0]) \
+                if lv and _HAN_NAME.fullmatch(lv[0]) \
                         and not lv[0].endswith(_ORG_SUFFIX) and not lv[0].startswith("或"):
                     return Fact("name", lv[0], n, lv[1])
     for n, page in enumerate(lines, 1):
@@ -249,10 +255,10 @@ def _address(lines: list[list[str]]) -> Fact | None:
                     continue
                 # 坐落于…的房屋: the address is between 于 and 的; OCR specks trail it
                 value = re.split(r"[,;。.，的(]", lv[0].removeprefix("于"))[0]
-                value = re.sub(r"[^0-9\u4e00-\u9fff-]+$", "", value)
+                value = _ADDR_TRAIL.sub("", value)
                 # a short wrapped tail (…19栋3 / 单元1303室) belongs to the address
                 nxt = page[i + 1] if i + 1 < len(page) else ""
-                if re.fullmatch(r"[0-9一-龥]{1,10}(室|号|栋|幢|单元|层)", nxt):
+                if _ADDR_TAIL.fullmatch(nxt):
                     value += nxt
                 if len(value) >= 6 and _ADDR_HINT.search(value):
                     return Fact("address", value, n, value)

@@ -6,7 +6,6 @@ import datetime as dt
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from PIL import Image
@@ -15,6 +14,7 @@ from dms.sample_data.forms import BusinessInfo, build
 from dms.sample_data.identity import CustomerProfile, make_customer
 from dms.sample_data.render import choose_style, face_name, layout
 from dms.sample_data.scanner import choose_params, scan
+from hanzi.folding import to_traditional
 
 SCRIPTS = ("simplified", "traditional")
 
@@ -65,18 +65,10 @@ class RenderedDocument:
         return all(p.mode == "1" for p in self.pages)
 
 
-@lru_cache(maxsize=1)
-def _s2t() -> Callable[[str], str]:
-    import opencc
-
-    conv: Callable[[str], str] = opencc.OpenCC("s2t").convert
-    return conv
-
-
 def converter(script: str) -> Callable[[str], str]:
     if script not in SCRIPTS:
         raise ValueError(f"script must be one of {SCRIPTS}, not {script!r}")
-    return _s2t() if script == "traditional" else (lambda s: s)
+    return to_traditional if script == "traditional" else (lambda s: s)
 
 
 def default_business(c: CustomerProfile, r: random.Random,

@@ -1,12 +1,12 @@
 """Write rendered documents the way scanners and office software write them."""
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from PIL import Image
 
 from dms.sample_data.document import RenderedDocument
+from hanzi.fonts import reportlab_font
 
 FORMATS = ("pdf", "tiff", "jpeg", "png")
 MULTI_PAGE = ("pdf", "tiff")
@@ -50,22 +50,6 @@ def _save(pages: list[Image.Image], path: Path, fmt: str, bilevel: bool) -> None
         raise ValueError(f"fmt must be one of {FORMATS}, not {fmt!r}")
 
 
-@lru_cache(maxsize=1)
-def _pdf_font() -> str:
-    """A font reportlab can embed (TrueType outlines; the Noto .ttc files are CFF)."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    try:
-        pdfmetrics.registerFont(TTFont("WQYZenHei", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-                                       subfontIndex=0))
-        return "WQYZenHei"
-    except Exception:
-        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-        return "STSong-Light"
-
-
 def save_text_pdf(doc: RenderedDocument, path: Path) -> Path:
     """A "born-digital" PDF of ``doc``: real text (with a text layer that extraction
     tools can read, one PDF page per rendered page, same lines), no images."""
@@ -75,7 +59,8 @@ def save_text_pdf(doc: RenderedDocument, path: Path) -> Path:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    font = _pdf_font()
+    # A font reportlab can embed (TrueType outlines; the Noto .ttc files are CFF).
+    font = reportlab_font(cid_fallback=True)
     c = canvas.Canvas(str(path), pagesize=A4)
     c.setTitle(doc.doc_type)
     width, height = A4

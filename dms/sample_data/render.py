@@ -18,16 +18,13 @@ from dms.sample_data import ink
 from dms.sample_data.forms import (
     Checks, DocSpec, Fields, Gap, IdCard, Line, PageBreak, Para, Sign, Table, Title,
 )
+from hanzi.fonts import NOTO_SANS, NOTO_SERIF, WQY_ZENHEI, MissingFontError
 
 A4 = (2480, 3508)  # 210 x 297 mm at 300 dpi
 DPI = 300
-_FONT_FILES = {
-    "Noto Sans CJK": ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-                      "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"),
-    "Noto Serif CJK": ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
-                       "/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc"),
-    "WenQuanYi Zen Hei": ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",) * 2,
-}
+# The faces documents are set in (their files: hanzi.fonts), in this order: the seed
+# picks among them by position.
+_FACES = {f.name: f for f in (NOTO_SANS, NOTO_SERIF, WQY_ZENHEI)}
 FontT = ImageFont.FreeTypeFont
 
 
@@ -54,14 +51,14 @@ def _face_index(path: str, wanted: str) -> int:
 
 @lru_cache(maxsize=512)
 def get_font(face: str, script: str, px: int, bold: bool = False) -> FontT:
-    path = _FONT_FILES[face][1 if bold else 0]
+    path = str(_FACES[face].file(bold))
     return ImageFont.truetype(path, px, index=_face_index(path, face_name(face, script)))
 
 
 @cache
 def available_faces() -> tuple[str, ...]:
     out = []
-    for face in _FONT_FILES:
+    for face in _FACES:
         try:
             get_font(face, "simplified", 20)
             get_font(face, "traditional", 20)
@@ -69,7 +66,7 @@ def available_faces() -> tuple[str, ...]:
         except (OSError, LookupError):
             continue
     if not out:
-        raise RuntimeError("no CJK font found (install fonts-noto-cjk or fonts-wqy-zenhei)")
+        raise MissingFontError("CJK font", tuple(_FACES.values()))
     return tuple(out)
 
 

@@ -29,6 +29,7 @@ from dms.services.container import Services
 from dms.services.dispatch import Dispatcher
 from dms.services.indexing import reindex_all
 from dms.storage.base import CHUNK_SIZE
+from hanzi.ranges import COMMON_HAN
 from search import SearchQuery
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 # Documents whose OCR finished: their pages, page objects and searchable PDF must exist.
 FINISHED = ("done", "partial")
 # A run of Han characters long enough to be a selective query for the content sample.
-_HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,8}")
+_HAN_RUN = re.compile(f"[{COMMON_HAN}]{{2,8}}")
 BATCH = 200
 
 

@@ -2,8 +2,8 @@
 (default 100×60 mm), or many per A4 sheet.
 
 Each label carries a Code 128 barcode and a QR code of the box code (or volume
-number), the location code and what the box holds, in Chinese. reportlab cannot
-embed the CFF-flavoured Noto CJK fonts, so WenQuanYi Zen Hei (TrueType) is used.
+number), the location code and what the box holds, in Chinese, in the TrueType CJK
+font ``hanzi.fonts`` finds (reportlab cannot embed the CFF-flavoured Noto CJK fonts).
 """
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import io
 import itertools
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 from reportlab.graphics.barcode.code128 import Code128
@@ -19,7 +18,6 @@ from reportlab.graphics.barcode.qrencoder import QRCode, QRErrorCorrectLevel
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,10 +25,8 @@ from sqlalchemy.orm import Session
 from dms.db.models import Box, Business, Customer, Slot, Volume
 from dms.domain.locations import range_label
 from dms.errors import InvalidInputError, MissingDependencyError, NotFoundError
+from hanzi.fonts import MissingFontError, reportlab_font
 
-FONT = "DmsLabelCJK"
-FONT_FILES = (Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
-              Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"))
 # 4 mm margins fit two 100 mm columns on A4 (2 × 4 labels of 100×60 mm).
 SHEET_MARGIN, SHEET_GAP = 4 * mm, 2 * mm
 Layout = Literal["label", "a4"]
@@ -55,14 +51,10 @@ class LabelContent:
 
 
 def register_font() -> str:
-    if FONT in pdfmetrics.getRegisteredFontNames():
-        return FONT
-    for path in FONT_FILES:
-        if path.exists():
-            pdfmetrics.registerFont(TTFont(FONT, str(path), subfontIndex=0))
-            return FONT
-    raise MissingDependencyError("no TrueType CJK font for labels",
-                                 hint="apt-get install fonts-wqy-zenhei")
+    try:
+        return reportlab_font()
+    except MissingFontError as exc:
+        raise MissingDependencyError(f"标签：{exc}", hint=exc.hint) from exc
 
 
 # --- what goes on the labels ---------------------------------------------------------------
@@ -123,9 +115,10 @@ def volume_label_contents(session: Session, volume_nos: list[str]) -> list[Label
 
 
 def _fit(canvas: Canvas, text: str, size: float, width: float) -> str:
-    if pdfmetrics.stringWidth(text, FONT, size) <= width:
+    font = register_font()
+    if pdfmetrics.stringWidth(text, font, size) <= width:
         return text
-    while text and pdfmetrics.stringWidth(text + "…", FONT, size) > width:
+    while text and pdfmetrics.stringWidth(text + "…", font, size) > width:
         text = text[:-1]
     return text + "…"
 
@@ -160,12 +153,13 @@ def draw_qr(canvas: Canvas, data: str, x: float, y: float, side: float, border: 
 def draw_label(canvas: Canvas, label: LabelContent, x: float, y: float, w: float,
                h: float) -> None:
     """One label with its lower-left corner at (x, y), scaled to its size."""
+    font = register_font()
     k = min(w / (100 * mm), h / (60 * mm))
     m = 3 * mm * k
     qr_side = h * 0.46
     draw_qr(canvas, label.code, x + w - m - qr_side, y + h - m - qr_side, qr_side)
     text_w = w - qr_side - 3 * m
-    canvas.setFont(FONT, 10 * k)
+    canvas.setFont(font, 10 * k)
     canvas.drawString(x + m, y + h - m - 10 * k, _fit(canvas, label.heading, 10 * k, text_w))
     # Code 128 below the heading, with a 10-module quiet zone either side.
     modules = Code128(label.code, barWidth=1, quiet=0).width
@@ -174,15 +168,15 @@ def draw_label(canvas: Canvas, label: LabelContent, x: float, y: float, w: float
     barcode = Code128(label.code, barWidth=bar_w, barHeight=bar_h, quiet=0)
     bar_y = y + h - m - 13 * k - bar_h
     barcode.drawOn(canvas, x + m + 10 * bar_w, bar_y)
-    canvas.setFont(FONT, 9 * k)
+    canvas.setFont(font, 9 * k)
     canvas.drawString(x + m + 10 * bar_w, bar_y - 10 * k, label.code)
     # Location in large type, then the contents.
     loc_size = 15 * k
-    canvas.setFont(FONT, loc_size)
+    canvas.setFont(font, loc_size)
     loc_y = min(bar_y - 12 * k - loc_size, y + h - m - qr_side - loc_size - 2 * k)
     canvas.drawString(x + m, loc_y, _fit(canvas, f"位置 {label.location}", loc_size, w - 2 * m))
     size = 8.5 * k
-    canvas.setFont(FONT, size)
+    canvas.setFont(font, size)
     for i, line in enumerate(label.lines):
         ly = loc_y - (i + 1) * size * 1.45
         if ly < y + m * 0.5:

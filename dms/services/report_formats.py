@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from dms.domain.localtime import display_zone_name, minute_with_offset
-from dms.errors import ConfigError
+from dms.errors import MissingDependencyError
+from hanzi.fonts import MissingFontError, reportlab_font
 
-CJK_FONT_PATH = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
-CJK_FONT = "WenQuanYiZenHei"
 
 HEADINGS_ZH = {
     "customer_no": "户号", "customer_name": "户名", "team": "班组", "handler": "经办人",
@@ -86,15 +85,10 @@ def write_xlsx(out: IO[bytes] | Path, columns: Sequence[str], rows: Iterable[dic
 
 
 def _register_font() -> str:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
-        if not CJK_FONT_PATH.exists():
-            raise ConfigError(f"CJK font {CJK_FONT_PATH} is missing",
-                              hint="apt-get install fonts-wqy-zenhei")
-        pdfmetrics.registerFont(TTFont(CJK_FONT, str(CJK_FONT_PATH), subfontIndex=0))
-    return CJK_FONT
+    try:
+        return reportlab_font()
+    except MissingFontError as exc:  # a ConfigError, as before (MissingDependencyError is one)
+        raise MissingDependencyError(f"PDF 导出：{exc}", hint=exc.hint) from exc
 
 
 def write_pdf(out: IO[bytes] | Path, columns: Sequence[str], rows: Iterable[dict[str, Any]],

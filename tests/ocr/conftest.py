@@ -9,8 +9,9 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from dms.settings import Settings, load_settings
+from hanzi.fonts import NOTO_SANS
 
-FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+FONT = NOTO_SANS.regular
 FACE_SC, FACE_TC = 2, 3  # face indexes inside the .ttc (JP, KR, SC, TC, HK)
 DPI = 300
 

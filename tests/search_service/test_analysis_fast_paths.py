@@ -7,9 +7,9 @@ from pathlib import Path
 import opencc
 import tantivy
 
+from hanzi.folding import needs_t2s, to_simplified
 from search.analysis import (
-    make_snippet, needs_t2s, normalize_text, spaced_tokens, to_simplified, tokenize,
-    tokenize_spans,
+    make_snippet, normalize_text, spaced_tokens, tokenize, tokenize_spans,
 )
 from search.tantivy_index import build_analyzer
 
