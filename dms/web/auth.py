@@ -14,6 +14,7 @@ from dms.errors import TooManyAttemptsError
 from dms.services import login_throttle
 from dms.services.users import authenticate, end_sessions
 from dms.web.access import allowed_teams, current_user, requires, services
+from dms.web.i18n import translate
 from dms.web.params import local_referrer, local_target
 
 __all__ = ["allowed_teams", "current_user", "login_required", "requires", "services"]
@@ -54,7 +55,7 @@ def login() -> Any:
                 user = authenticate(s, username, request.form.get("password", ""))
                 if user is None:
                     login_throttle.record_failure(s, username, address, now)
-                    error, status = "用户名或密码错误", 401
+                    error, status = translate("用户名或密码错误"), 401
                 else:
                     login_throttle.clear_account(s, username)
                     session.clear()

@@ -18,6 +18,7 @@ from dms.services import access, lifecycle
 from dms.services.archive_item import item_view
 from dms.services.reminders import Inbox, category_page, inbox_for, review_queue
 from dms.web.access import current_user, principal, requires, services
+from dms.web.i18n import translate
 from dms.web.params import page_arg
 
 bp = Blueprint("inbox", __name__, url_prefix="/archive")
@@ -120,8 +121,9 @@ def review() -> Any:
             result = lifecycle.bulk_act(s, svc.checklist, chosen, _me(s), _now(), accept=accept,
                                         reason=request.form.get("reason", ""))
         if result.done:
-            flash(("已通过" if accept else "已退回") + f" {len(result.done)}: "
-                  + ", ".join(result.done), "ok")
+            n, items = len(result.done), ", ".join(result.done)
+            flash(translate("已通过 %(n)d：%(items)s", n=n, items=items) if accept
+                  else translate("已退回 %(n)d：%(items)s", n=n, items=items), "ok")
         for no, why in result.failed.items():
             flash(f"{no}: {why}", "error")
         return redirect(url_for("inbox.review"))

@@ -1,0 +1,150 @@
+"""Chinese without leaks (issue 19): every page of the app, rendered in zh_CN for a role that
+may see it on the seeded two-team archive of the policy walk, looks up only messages the
+zh_CN catalog has and shows no English word of the en catalog nor a stored code (role,
+state, type, action…) as visible text. The same pages render in English too."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from html.parser import HTMLParser
+
+import pytest
+from flask import Flask, url_for
+
+from dms import translations
+from dms.domain.audit import ACTION_NAMES_ZH as AUDIT_ACTIONS
+from dms.domain.lending import LoanReason, LoanState
+from dms.domain.lifecycle import GATE_NAMES_ZH, State
+from dms.domain.reminders import Category, LimitStatus
+from dms.domain.roles import Role
+from dms.testing.policy_walk import requests_of
+from dms.web import names
+from tests.web.conftest import Archive
+
+# Tried in this order: the first role the page answers 200 for renders it.
+ROLES = ("admin", "archivist", "manager", "collector", "handler", "dispute", "station")
+# Latin text a Chinese page may show: formats, units, the language switch, product names.
+ALLOWED = {"pdf", "ocr", "csv", "xlsx", "json", "en", "id", "mb", "kva", "kb", "ok", "dms",
+           "api", "png", "url", "http", "https", "s3", "utc", "gmt", "cer"}
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*")
+
+
+class VisibleText(HTMLParser):
+    """Text a reader sees: text nodes outside script/style, and title/placeholder/alt."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self._hidden += 1
+        for k, v in attrs:
+            if k in ("title", "placeholder", "alt", "aria-label") and v:
+                self.parts.append(v)
+            if tag == "input" and k == "value" and v and ("type", "submit") in attrs:
+                self.parts.append(v)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self._hidden = max(0, self._hidden - 1)
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden and data.strip():
+            self.parts.append(data.strip())
+
+
+def visible_text(html: str) -> list[str]:
+    p = VisibleText()
+    p.feed(html)
+    return p.parts
+
+
+def english_words() -> set[str]:
+    """Words of the English catalog and the codes stored in the database."""
+    words: set[str] = set()
+    for text in translations.catalog("en")._catalog.values():  # type: ignore[attr-defined]
+        words |= {w.lower() for w in _WORD.findall(text) if len(w) > 2}
+    for enum in (Role, State, Category, LimitStatus, LoanState, LoanReason):
+        words |= {m.value.lower() for m in enum}  # type: ignore[attr-defined]
+    for table in (GATE_NAMES_ZH, AUDIT_ACTIONS, names.ACTION_NAMES_ZH,
+                  names.TASK_KIND_NAMES_ZH, names.TASK_STATUS_NAMES_ZH,
+                  names.EVENT_STATUS_NAMES_ZH):
+        words |= {str(k).lower() for k in table}
+    return words - ALLOWED
+
+
+def leaks(html: str, forbidden: set[str]) -> list[str]:
+    out = []
+    for part in visible_text(html):
+        hit = [w for w in _WORD.findall(part) if w.lower() in forbidden]
+        if hit:
+            out.append(f"{', '.join(hit)} in {part[:80]!r}")
+    return out
+
+
+@pytest.fixture
+def missing() -> Iterator[list[tuple[str, str]]]:
+    found: list[tuple[str, str]] = []
+
+    def record(msgid: str, locale: str) -> None:
+        found.append((msgid, locale))
+
+    translations.missing_listeners.append(record)
+    yield found
+    translations.missing_listeners.remove(record)
+
+
+def rendered_pages(app: Flask, archive: Archive, lang: str) -> Iterator[tuple[str, str, str]]:
+    """(endpoint, url, html) of every GET page some role may see, in ``lang``."""
+    objs = {"own": archive.own, "other": archive.other}
+    clients = {role: archive.as_(role) for role in ROLES}
+    reqs, _ = requests_of(app, objs)
+    for req in reqs:
+        if req.method != "GET" or req.case == "other" or req.rule.startswith("/api/") \
+                or req.endpoint in ("auth.set_lang", "auth.logout", "health.live"):
+            continue
+        with app.test_request_context():
+            url = url_for(req.endpoint, **req.view_args)
+        for role in ROLES:
+            res = clients[role].get(url, query_string={**req.extra, "lang": lang})
+            body = res.get_data(as_text=res.mimetype == "text/html")
+            if res.status_code == 200 and res.mimetype == "text/html":
+                yield req.endpoint, url, str(body)
+                break
+
+
+def test_every_page_in_chinese_has_no_english(app: Flask, archive: Archive,
+                                              missing: list[tuple[str, str]]) -> None:
+    forbidden = english_words()
+    assert {"handler", "pending_transfer", "archived", "approved"} <= forbidden
+    seen, bad = set(), []
+    for endpoint, url, html in rendered_pages(app, archive, "zh_CN"):
+        seen.add(endpoint)
+        bad += [f"{url}: {leak}" for leak in leaks(html, forbidden)]
+    assert not bad, f"{len(bad)} English texts on Chinese pages:\n" + "\n".join(bad)
+    assert not missing, "looked up but not in the zh_CN catalog: " + \
+        ", ".join(sorted({m for m, _ in missing}))
+    # Every area of the UI was rendered, not just the login page.
+    assert {"home.index", "home.customers", "home.customer", "documents.show", "search.page",
+            "inbox.index", "reports.overview", "reports.gaps", "audit.page",
+            "events_admin.page", "physical.index", "review.queue"} <= seen, sorted(seen)
+    assert len(seen) >= 25, sorted(seen)
+
+
+def test_the_same_pages_render_in_english(app: Flask, archive: Archive,
+                                          missing: list[tuple[str, str]]) -> None:
+    pages = list(rendered_pages(app, archive, "en"))
+    assert len(pages) >= 25
+    home = next(html for endpoint, _, html in pages if endpoint == "home.index")
+    assert "Customer Archive System" in home
+    assert not missing, "no English for: " + ", ".join(sorted({m for m, _ in missing}))
+
+
+def test_the_leak_check_finds_a_code_and_an_english_word() -> None:
+    forbidden = english_words()
+    html = ("<p>角色：handler</p><script>var s='pending_send'</script>"
+            "<input title='Log out'><p>可检索PDF · w-admin</p>")
+    assert leaks(html, forbidden) == ["handler in '角色：handler'",
+                                      "Log, out in 'Log out'"]
