@@ -22,6 +22,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
 from dms.domain.audit import ACTION_NAMES_ZH as AUDIT_ACTION_NAMES
+from dms.domain.audit import ENTITY_NAMES_ZH
 from dms.domain.facts import FIELD_NAMES_ZH
 from dms.domain.lending import LOAN_REASON_NAMES_ZH, LOAN_STATE_NAMES_ZH
 from dms.domain.lifecycle import GATE_NAMES_ZH, STATE_NAMES_ZH
@@ -41,7 +42,7 @@ KEYWORDS = {"_": None, "gettext": None, "translate": None, "lazy_gettext": None}
 # Code → Chinese-name tables whose names pages and exports show through the catalog.
 NAME_TABLES: tuple[Mapping[Any, str], ...] = (
     STATE_NAMES_ZH, GATE_NAMES_ZH, ROLE_NAMES_ZH, CATEGORY_NAMES_ZH, LIMIT_NAMES_ZH,
-    AUDIT_ACTION_NAMES, FIELD_NAMES_ZH, LOAN_STATE_NAMES_ZH, LOAN_REASON_NAMES_ZH,
+    AUDIT_ACTION_NAMES, ENTITY_NAMES_ZH, FIELD_NAMES_ZH, LOAN_STATE_NAMES_ZH, LOAN_REASON_NAMES_ZH,
     STATUS_NAMES_ZH, GAP_HEADINGS, AUDIT_HEADINGS,
 )
 
@@ -65,7 +66,8 @@ def extracted() -> Catalog:
                 cat.add(msg, locations=[(rel, line)], auto_comments=comments)
     tables: Iterable[Mapping[Any, str]] = (
         *NAME_TABLES, names.TASK_KIND_NAMES_ZH, names.TASK_STATUS_NAMES_ZH,
-        names.EVENT_STATUS_NAMES_ZH, names.ACTION_NAMES_ZH, review.FLAG_NAMES,
+        names.EVENT_STATUS_NAMES_ZH, names.ACTION_NAMES_ZH, names.GROUP_NAMES_ZH,
+        names.BATCH_STATUS_NAMES_ZH, review.FLAG_NAMES,
         search_views.FACET_LABELS)
     for table in tables:
         for name in table.values():
@@ -87,12 +89,13 @@ def _write(path: Path, cat: Catalog) -> None:
 
 
 def update() -> None:
-    template = extracted()
-    _write(DIRECTORY / f"{DOMAIN}.pot", template)
+    _write(DIRECTORY / f"{DOMAIN}.pot", extracted())
     for locale in LOCALES:
         path = po_path(locale)
         cat = _read(path) if path.exists() else Catalog(locale=locale, domain=DOMAIN)
-        cat.update(template, no_fuzzy_matching=True)
+        # A template of its own: Catalog.update adopts the template's new messages as they
+        # are, and zh_CN's msgstr = msgid must not reach the English catalog.
+        cat.update(extracted(), no_fuzzy_matching=True)
         cat.obsolete.clear()
         cat.fuzzy = False
         if locale == "zh_CN":
@@ -118,7 +121,8 @@ def problems() -> list[str]:
         have = {m.id: m.string for m in cat if m.id}
         out += [f"{locale}: not in the catalog: {i}" for i in sorted(want - have.keys())]
         out += [f"{locale}: no longer used: {i}" for i in sorted(have.keys() - want)]
-        out += [f"{locale}: untranslated: {i}" for i, s in sorted(have.items()) if not s]
+        out += [f"{locale}: untranslated: {i}" for i, s in sorted(have.items())
+                if not s or (locale != "zh_CN" and s == i)]
         if locale == "zh_CN":
             out += [f"zh_CN: msgstr differs from the msgid: {i}"
                     for i, s in sorted(have.items()) if s and s != i]

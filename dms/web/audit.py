@@ -22,6 +22,7 @@ from dms.services import audit_log
 from dms.services.lifecycle import calendar_for
 from dms.web.audit_reads import record_reads
 from dms.web.access import requires, services
+from dms.web.i18n import get_locale
 
 bp = Blueprint("audit", __name__)
 bp.after_app_request(record_reads)
@@ -52,7 +53,7 @@ def page() -> Any:
     with services().sessions() as s:
         rows, total = audit_log.page_of(s, f, number, size)
         actions = sorted({*ACTION_NAMES_ZH, *s.scalars(select(AuditEvent.action).distinct())})
-        shown = [audit_log.as_row(ev, tz) for ev in rows]
+        shown = [audit_log.as_row(ev, tz, get_locale()) for ev in rows]
     return render_template("admin_audit.html", rows=shown, total=total, page=number,
                            size=size, pages=max(1, -(-total // size)), actions=actions,
                            action_names=ACTION_NAMES_ZH, args=request.args, tz=tz.key)
@@ -64,10 +65,11 @@ def export() -> Response:
     tz = _zone()
     f = audit_log.filter_from(request.args, tz)
     svc = services()
+    locale = get_locale()  # read before streaming: the generator runs outside the request
 
     def generate() -> Any:
         with svc.sessions() as s:
-            yield from audit_log.csv_chunks(s, f, tz)
+            yield from audit_log.csv_chunks(s, f, tz, locale)
 
     name = f"audit-{datetime.now(UTC).astimezone(tz):%Y%m%d-%H%M}.csv"
     return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
