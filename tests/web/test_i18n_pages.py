@@ -124,7 +124,8 @@ def rendered_pages(app: Flask, archive: Archive, lang: str) -> Iterator[tuple[st
 def test_every_page_in_chinese_has_no_english(app: Flask, archive: Archive,
                                               missing: list[tuple[str, str]]) -> None:
     forbidden = english_words(archive.services.checklist)
-    assert {"handler", "lv_res_new", "gydht", "pending_transfer", "archived", "approved"} <= forbidden
+    assert {"handler", "lv_res_new", "gydht", "pending_transfer", "archived",
+            "approved"} <= forbidden
     seen, bad = set(), []
     for endpoint, url, html in rendered_pages(app, archive, "zh_CN"):
         seen.add(endpoint)
@@ -134,8 +135,9 @@ def test_every_page_in_chinese_has_no_english(app: Flask, archive: Archive,
         ", ".join(sorted({m for m, _ in missing}))
     # Every area of the UI was rendered, not just the login page.
     assert {"home.index", "home.customers", "home.customer", "documents.show", "search.page",
-            "inbox.inbox", "inbox.item", "inbox.review", "reports.overview", "reports.gaps", "audit.page",
-            "events_admin.page", "physical.index", "review.queue"} <= seen, sorted(seen)
+            "inbox.inbox", "inbox.item", "inbox.review", "reports.overview", "reports.gaps",
+            "audit.page", "events_admin.page", "physical.index",
+            "review.queue"} <= seen, sorted(seen)
     assert len(seen) >= 25, sorted(seen)
 
 
