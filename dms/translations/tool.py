@@ -67,7 +67,7 @@ def extracted() -> Catalog:
     tables: Iterable[Mapping[Any, str]] = (
         *NAME_TABLES, names.TASK_KIND_NAMES_ZH, names.TASK_STATUS_NAMES_ZH,
         names.EVENT_STATUS_NAMES_ZH, names.ACTION_NAMES_ZH, names.GROUP_NAMES_ZH,
-        names.BATCH_STATUS_NAMES_ZH, review.FLAG_NAMES,
+        names.BATCH_STATUS_NAMES_ZH, names.ACTOR_NAMES_ZH, review.FLAG_NAMES,
         search_views.FACET_LABELS)
     for table in tables:
         for name in table.values():

@@ -11,6 +11,7 @@ from dms.domain.lending import LOAN_REASON_NAMES_ZH, LOAN_STATE_NAMES_ZH
 from dms.domain.lifecycle import GATE_NAMES_ZH
 from dms.domain.reminders import TaskKind
 from dms.domain.roles import ROLE_NAMES_ZH
+from dms.web.i18n import translate
 from ingest.report import STATUS_NAMES as BATCH_STATUS_NAMES_ZH
 
 TASK_KIND_NAMES_ZH = {TaskKind.DIGITISE.value: "资料数字化并发送",
@@ -18,12 +19,22 @@ TASK_KIND_NAMES_ZH = {TaskKind.DIGITISE.value: "资料数字化并发送",
 TASK_STATUS_NAMES_ZH = {"open": "进行中", "done": "已完成"}
 EVENT_STATUS_NAMES_ZH = {"accepted": "已接收", "rejected": "已拒绝"}
 ACTION_NAMES_ZH = AUDIT_ACTION_NAMES_ZH  # one table, the audit log's
+# Who did it, when no person did: the actors services write in the audit log and histories.
+ACTOR_NAMES_ZH = {"system": "系统", "cli": "命令行", "fsck": "完整性检查", "marketing": "营销系统",
+                  "ingest": "入库程序"}
 # dms.services.statistics.GROUPS
 GROUP_NAMES_ZH = {"team": "班组", "handler": "业务经办人", "business_type": "业务类型",
                   "month": "月份"}
 
 
+def actor_name(actor: str) -> str:
+    """A person's user name as it is; a program's by its name in the request's language."""
+    return translate(ACTOR_NAMES_ZH[actor]) if actor in ACTOR_NAMES_ZH else actor
+
+
 def register_names(app: Flask) -> None:
+    app.add_template_filter(actor_name, "actor")
+
     @app.context_processor
     def _names() -> dict[str, object]:
         return {"role_names": {r.value: n for r, n in ROLE_NAMES_ZH.items()},

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 import pytest
@@ -18,6 +19,8 @@ from dms.domain.lending import LoanReason, LoanState
 from dms.domain.lifecycle import GATE_NAMES_ZH, State
 from dms.domain.reminders import Category, LimitStatus
 from dms.domain.roles import Role
+from dms.errors import ConflictError
+from dms.services.events import receive_event
 from dms.testing.policy_walk import requests_of
 from dms.web import names
 from tests.web.conftest import Archive
@@ -102,8 +105,24 @@ def missing() -> Iterator[list[tuple[str, str]]]:
     translations.missing_listeners.remove(record)
 
 
+def add_events(archive: Archive) -> None:
+    """What the event pages list: an accepted event naming a handler no user is mapped to
+    (a task in the team's queue), and a rejected one (another business type)."""
+    now = datetime.now(UTC)
+    base = {"customer_no": archive.own.customer_no, "business_no": archive.own.business_no,
+            "completed_at": now.isoformat(), "team": archive.own.team_code}
+    receive_event(archive.services, "yingxiao",
+                  {**base, "event_id": "I18N-1", "business_type": "LV_RES_NEW",
+                   "step": "accept", "handler": "YX0007"}, now=now)
+    with pytest.raises(ConflictError):
+        receive_event(archive.services, "yingxiao",
+                      {**base, "event_id": "I18N-2", "business_type": "LV_NONRES_NEW",
+                       "step": "scheme", "handler": "YX0007"}, now=now)
+
+
 def rendered_pages(app: Flask, archive: Archive, lang: str) -> Iterator[tuple[str, str, str]]:
     """(endpoint, url, html) of every GET page some role may see, in ``lang``."""
+    add_events(archive)
     objs = {"own": archive.own, "other": archive.other}
     clients = {role: archive.as_(role) for role in ROLES}
     reqs, _ = requests_of(app, objs)
