@@ -29,13 +29,13 @@ def test_gap_report_csv_and_xlsx_in_the_users_language(archive: Archive) -> None
     admin = archive.as_("admin")
     zh = _csv(admin, "/reports/gaps?format=csv")
     assert zh[0][:3] == ["户号", "户名", "班组"]
-    assert {"缺失", "未确认"} <= _column(zh, "状态")
+    assert {"缺失", "低置信度"} <= _column(zh, "状态")
     assert _column(zh, "业务类型") == {"低压居民新装"}
 
     admin.get("/lang/en")  # the user's choice, kept in the session
     en = _csv(admin, "/reports/gaps?format=csv")
     assert en[0][:3] == ["Customer no.", "Name", "Team"]
-    assert {"Missing", "Unconfirmed"} <= _column(en, "State")
+    assert {"Missing", "Low confidence"} <= _column(en, "State")
     assert len(en) == len(zh)
 
     r = admin.get("/reports/gaps?format=xlsx")
@@ -44,7 +44,7 @@ def test_gap_report_csv_and_xlsx_in_the_users_language(archive: Archive) -> None
     cells = [[c.value for c in row] for row in ws.iter_rows()]
     assert cells[0][:3] == ["Customer no.", "Name", "Team"]
     status = cells[0].index("State")
-    assert {"Missing", "Unconfirmed"} <= {row[status] for row in cells[1:]}
+    assert {"Missing", "Low confidence"} <= {row[status] for row in cells[1:]}
 
 
 def test_audit_csv_in_the_users_language(archive: Archive) -> None:
