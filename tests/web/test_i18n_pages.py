@@ -175,3 +175,21 @@ def test_the_leak_check_finds_a_code_and_an_english_word() -> None:
             "<input title='Log out'><p>可检索PDF · w-admin</p>")
     assert leaks(html, forbidden) == ["handler in '角色：handler'",
                                       "Log, out in 'Log out'"]
+
+
+def test_error_pages_in_chinese(app: Flask, archive: Archive) -> None:
+    """A 4xx page says what happened in Chinese; a view's own (English) detail is shown as
+    technical detail only."""
+    forbidden = english_words(archive.services.checklist)
+    handler = archive.as_("handler")
+    for client, url, status, title in (
+            (handler, "/documents/999999", 404, "未找到"),
+            (handler, "/admin/audit", 403, "无权访问"),
+            (archive.as_("admin"), "/reports/?group_by=nonsense", 400, "请求有误"),
+            (app.test_client(), "/no/such/page", 404, "未找到")):
+        r = client.get(url)
+        html = r.get_data(as_text=True)
+        assert r.status_code == status and f"{status} {title}" in html, (url, r.status_code)
+        assert leaks(html, forbidden) == [], url
+    en = handler.get("/documents/999999?lang=en").get_data(as_text=True)
+    assert "404 Not found" in en
