@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 
+from dms.db.models import User
 from dms.db.session import session_scope
 from dms.domain.access import Action
 from dms.errors import TooManyAttemptsError
@@ -86,4 +87,11 @@ def logout() -> Any:
 def set_lang(code: str) -> Any:
     if code in ("zh_CN", "en"):
         session["lang"] = code
+        user = current_user()
+        if user is not None and user.locale != code:
+            # The user's preference: the next login starts in this language too.
+            with session_scope(services().sessions) as s:
+                row = s.get(User, user.id)
+                if row is not None:
+                    row.locale = code
     return redirect(local_referrer())

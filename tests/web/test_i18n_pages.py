@@ -193,3 +193,17 @@ def test_error_pages_in_chinese(app: Flask, archive: Archive) -> None:
         assert leaks(html, forbidden) == [], url
     en = handler.get("/documents/999999?lang=en").get_data(as_text=True)
     assert "404 Not found" in en
+
+
+def test_language_switch_is_the_users_preference(app: Flask, archive: Archive) -> None:
+    """/lang/en switches at once and is remembered for the user's next login; zh_CN is
+    the default and switches back."""
+    handler = archive.as_("handler")
+    assert "客户档案管理系统" in handler.get("/").get_data(as_text=True)
+    handler.get("/lang/en")
+    assert "Customer Archive System" in handler.get("/").get_data(as_text=True)
+    again = archive.as_("handler")  # a new login
+    assert "Customer Archive System" in again.get("/").get_data(as_text=True)
+    again.get("/lang/zh_CN")
+    assert "客户档案管理系统" in archive.as_("handler").get("/").get_data(as_text=True)
+    assert "客户档案管理系统" in archive.as_("admin").get("/").get_data(as_text=True)
