@@ -9,13 +9,12 @@ from flask import Flask
 from dms.domain.audit import ACTION_NAMES_ZH as AUDIT_ACTION_NAMES_ZH
 from dms.domain.lending import LOAN_REASON_NAMES_ZH, LOAN_STATE_NAMES_ZH
 from dms.domain.lifecycle import GATE_NAMES_ZH
-from dms.domain.reminders import TaskKind
+from dms.domain.reminders import TASK_KIND_NAMES_ZH as TASK_KINDS
 from dms.domain.roles import ROLE_NAMES_ZH
 from dms.web.i18n import translate
 from ingest.report import STATUS_NAMES as BATCH_STATUS_NAMES_ZH
 
-TASK_KIND_NAMES_ZH = {TaskKind.DIGITISE.value: "资料数字化并发送",
-                      TaskKind.TRANSFER.value: "纸质资料移交档案室"}
+TASK_KIND_NAMES_ZH = TASK_KINDS  # StrEnum keys: found by value
 TASK_STATUS_NAMES_ZH = {"open": "进行中", "done": "已完成"}
 EVENT_STATUS_NAMES_ZH = {"accepted": "已接收", "rejected": "已拒绝"}
 ACTION_NAMES_ZH = AUDIT_ACTION_NAMES_ZH  # one table, the audit log's
