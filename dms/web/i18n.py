@@ -27,11 +27,6 @@ def translate(text: str, **variables: Any) -> str:
     return babel_gettext(text, **variables)
 
 
-def names(table: dict[Any, str]) -> dict[Any, str]:
-    """A code → Chinese-name table in the request's language."""
-    return {k: translate(v) for k, v in table.items()}
-
-
 def init_app(app: Flask) -> None:
     Babel(app, default_locale=translations.DEFAULT_LOCALE, default_domain=translations.DOMAIN,
           default_translation_directories=str(translations.DIRECTORY),
