@@ -9,15 +9,10 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from dms.errors import DatabaseUnavailableError, DmsError
+from dms.web.i18n import HTTP_TITLES_ZH
 
 log = logging.getLogger(__name__)
 
-# What an HTML error page says first, in the reader's language (msgids of dms.translations);
-# a view's own detail (often an English developer's text) follows as technical detail.
-HTTP_TITLES_ZH = {400: "请求有误", 401: "请先登录", 403: "无权访问", 404: "未找到",
-                  405: "不支持的请求方法", 409: "与现有数据冲突", 413: "请求内容过大",
-                  422: "请求有误", 429: "请求过于频繁", 500: "服务器内部错误",
-                  503: "服务暂时不可用"}
 
 
 def _wants_json() -> bool:
@@ -33,7 +28,7 @@ def register_error_handlers(app: Flask) -> None:
                 "field": exc.field}
         if _wants_json():
             return jsonify(body), exc.http_status
-        return render_template("error.html", status=exc.http_status, message=str(exc),
+        return render_template("error.html", status=exc.http_status, detail=str(exc),
                                title=HTTP_TITLES_ZH.get(exc.http_status, HTTP_TITLES_ZH[500]),
                                field=exc.field), exc.http_status
 

@@ -14,7 +14,7 @@ from dms.domain.roles import ROLE_NAMES_ZH
 from dms.errors import DmsError
 from dms.services import reconcile
 from dms.web.access import current_user, requires, services
-from dms.web.i18n import translate
+from dms.web.i18n import error_flash, translate
 
 bp = Blueprint("events_admin", __name__, url_prefix="/admin/events")
 
@@ -47,7 +47,7 @@ def apply(row_id: int) -> Any:
                                       reason=request.form.get("reason", ""))
         flash(translate("已按事件内容处理：%(no)s", no=no), "ok")
     except DmsError as exc:
-        flash(exc.message, "error")
+        flash(error_flash(exc), "error")
     return redirect(url_for("events_admin.page"))
 
 
@@ -59,7 +59,7 @@ def dismiss(row_id: int) -> Any:
         reconcile.dismiss_rejected(services(), row_id, user, request.form.get("reason", ""))
         flash(translate("已忽略事件 #%(id)s", id=row_id), "ok")
     except DmsError as exc:
-        flash(exc.message, "error")
+        flash(error_flash(exc), "error")
     return redirect(url_for("events_admin.page"))
 
 
@@ -73,5 +73,5 @@ def map_handler(handler_id: int) -> Any:
                                       datetime.now(UTC))
         flash(translate("已关联：%(n)d 项任务已分派", n=n), "ok")
     except DmsError as exc:
-        flash(exc.message, "error")
+        flash(error_flash(exc), "error")
     return redirect(url_for("events_admin.page"))

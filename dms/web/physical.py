@@ -25,7 +25,7 @@ from dms.services import access, labels, physical, physical_query
 from dms.services.lending import loans_of_volume
 from dms.services.scanning import MODES, handle_scan
 from dms.web.access import current_user, principal, requires, services
-from dms.web.i18n import translate
+from dms.web.i18n import error_flash, translate
 from dms.web.params import float_arg, local_referrer
 
 MAX_LABELS = 2000  # one print job
@@ -78,7 +78,7 @@ def attempt(work: Callable[[Session], T], back: str) -> T | Any:
         with session_scope(services().sessions) as s:
             return work(s)
     except DmsError as exc:
-        flash(str(exc), "error")
+        flash(error_flash(exc), "error")
         return redirect(back)
 
 

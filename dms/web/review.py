@@ -19,7 +19,7 @@ from dms.services import access
 from dms.services import classification as cls
 from dms.services.container import Services
 from dms.web.access import allowed_teams, current_user, pii, principal, requires, services
-from dms.web.i18n import translate
+from dms.web.i18n import error_flash, translate
 from dms.web.params import local_target, page_arg
 
 bp = Blueprint("review", __name__)
@@ -104,7 +104,7 @@ def _decide(decisions: dict[int, str], actor: str, reason: str) -> int:
                 done += 1
             _retrain_if_due(s, svc)
     except DmsError as exc:
-        flash(str(exc), "error")
+        flash(error_flash(exc), "error")
         return 0
     return done
 
@@ -130,7 +130,7 @@ def edit_facts(doc_id: int) -> Any:
                 cls.set_fact(s, doc_id, field, value, actor=name)
             after_commit(s, partial(_reindex, svc, doc_id))
     except DmsError as exc:
-        flash(str(exc), "error")
+        flash(error_flash(exc), "error")
     return redirect(url_for("documents.show", doc_id=doc_id))
 
 

@@ -207,3 +207,19 @@ def test_language_switch_is_the_users_preference(app: Flask, archive: Archive) -
     again.get("/lang/zh_CN")
     assert "客户档案管理系统" in archive.as_("handler").get("/").get_data(as_text=True)
     assert "客户档案管理系统" in archive.as_("admin").get("/").get_data(as_text=True)
+
+
+def test_error_flashes_say_what_happened_in_chinese(app: Flask, archive: Archive) -> None:
+    """A refused form: the flash names the kind of error in Chinese; the service's own
+    (English) text follows only as technical detail."""
+    forbidden = english_words(archive.services.checklist)
+    admin = archive.as_("admin")
+    with app.test_request_context():
+        form_url = url_for("physical.volume_form")
+    r = admin.post(form_url, data={"business_no": "YK9999999999"}, follow_redirects=True)
+    html = r.get_data(as_text=True)
+    assert "未找到：<code>business YK9999999999 not found</code>" in html
+    assert leaks(html, forbidden) == []
+    en = admin.post(form_url + "?lang=en", data={"business_no": "YK9999999999"},
+                    follow_redirects=True).get_data(as_text=True)
+    assert "Not found: <code>business YK9999999999 not found</code>" in en
