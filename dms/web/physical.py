@@ -25,7 +25,7 @@ from dms.services import access, labels, physical, physical_query
 from dms.services.lending import loans_of_volume
 from dms.services.scanning import MODES, handle_scan
 from dms.web.access import current_user, principal, requires, services
-from dms.web.i18n import error_flash, translate
+from dms.web.i18n import error_flash, get_locale, translate
 from dms.web.params import float_arg, local_referrer
 
 MAX_LABELS = 2000  # one print job
@@ -244,7 +244,8 @@ def scan() -> Any:
         with session_scope(services().sessions) as s:
             check_code(s, request.form["code"])
             answer = handle_scan(s, request.form["code"], pending_box=pending, mode=mode,
-                                 user=user, checklist=services().checklist, now=now())
+                                 user=user, checklist=services().checklist, now=now(),
+                                 locale=get_locale())
         pending = answer.pending_box
     return render_template("physical/scan.html", mode=mode, answer=answer, pending=pending)
 

@@ -223,3 +223,15 @@ def test_error_flashes_say_what_happened_in_chinese(app: Flask, archive: Archive
     en = admin.post(form_url + "?lang=en", data={"business_no": "YK9999999999"},
                     follow_redirects=True).get_data(as_text=True)
     assert "Not found: <code>business YK9999999999 not found</code>" in en
+
+
+def test_scan_answers_in_the_users_language(app: Flask, archive: Archive) -> None:
+    admin = archive.as_("admin")
+    with app.test_request_context():
+        scan = url_for("physical.scan")
+    zh = admin.post(scan, data={"mode": "locate", "code": archive.own.box_code})
+    assert f"档案盒 {archive.own.box_code} 位于 R01-J01-A-01-1，内有 1 卷" in zh.get_data(
+        as_text=True)
+    en = admin.post(scan + "?lang=en", data={"mode": "locate", "code": archive.own.box_code})
+    assert f"Box {archive.own.box_code} at R01-J01-A-01-1, holding 1 volumes" in en.get_data(
+        as_text=True)
