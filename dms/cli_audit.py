@@ -87,8 +87,8 @@ def list_cmd(c: CliContext, since: str, until: str, user: str, customer_no: str,
         click.echo(f"{len(shown)} of {total} entries", err=True)
 
 
-@audit_group.command("export", help="Entries in a period as CSV (UTF-8 with BOM, Chinese "
-                                    "headings, times in the deployment's zone).")
+@audit_group.command("export", help="Entries in a period as CSV (UTF-8 with BOM, headings "
+                                    "in the deployment's language, times in its zone).")
 @_since
 @_until
 @_user
@@ -106,7 +106,7 @@ def export(c: CliContext, since: str, until: str, user: str, customer_no: str, a
     out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
         with c.services.sessions() as s:
-            for chunk in audit_log.csv_chunks(s, f, tz):
+            for chunk in audit_log.csv_chunks(s, f, tz, c.settings.default_locale):
                 out.write(chunk)
     finally:
         if output:

@@ -43,9 +43,8 @@ def _json_default(v: Any) -> str:
 @pass_ctx
 def gaps(c: CliContext, customer_no: str | None, team: str | None, everyone: bool,
          only_gaps: bool, fmt: str, output: Path | None, rebuild: bool) -> None:
-    from dms.services.gap_report import (COLUMNS, GapFilter, gap_csv_chunks, gap_rows,
-                                         named_rows)
-    from dms.services.report_formats import HEADINGS_ZH, write_xlsx
+    from dms.services.gap_report import GapFilter, gap_rows, named_rows
+    from dms.services.localized_reports import gap_csv, gap_xlsx
 
     chosen = sum((customer_no is not None, team is not None, everyone))
     if rebuild:
@@ -69,18 +68,18 @@ def gaps(c: CliContext, customer_no: str | None, team: str | None, everyone: boo
                     data={k: v for k, v in (("team", team), ("all", everyone),
                                             ("only_gaps", only_gaps),
                                             ("output", str(output or ""))) if v})
+    locale = svc.settings.default_locale  # headings and statuses in the deployment's language
     with svc.sessions() as s:
         below = svc.settings.classify_review_below
         rows = gap_rows(s, svc.checklist, below, f)
         if fmt == "xlsx":
             assert output is not None
-            write_xlsx(output, COLUMNS, named_rows(rows, svc.checklist), HEADINGS_ZH,
-                       title="缺件报告")
+            gap_xlsx(output, named_rows(rows, svc.checklist, locale), locale)
             return
         out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
         try:
             if fmt == "csv":  # formatted by the database, the same as the UI's download
-                for chunk in gap_csv_chunks(s, svc.checklist, below, f):
+                for chunk in gap_csv(s, svc.checklist, below, f, locale):
                     out.write(chunk)
             else:  # JSON lines: one object per row, streamable by scripts
                 for r in rows:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from dms.db.models import Document
 from dms.errors import InvalidInputError
+from dms.translations import translator
 from dms.services import ocr_flow
 from dms.services.container import Services
 from dms.services.dispatch import Dispatcher
@@ -62,18 +63,14 @@ def _local(t: datetime | None, settings: Settings) -> str:
 
 
 def status_text(st: OcrStatus, settings: Settings) -> str:
-    en = settings.default_locale == "en"
+    _ = translator(settings.default_locale)
     minutes = st.window.total_seconds() / 60
-    lines = [
-        (f"OCR backlog: {st.backlog_pages:.0f} pages in {st.backlog_documents} documents; "
-         f"{st.pages_per_minute:.1f} pages/min over the last {minutes:.0f} min; "
-         f"all read by {_local(st.finish_at, settings)}") if en else
-        (f"识别积压：{st.backlog_documents} 份文档，约 {st.backlog_pages:.0f} 页；"
-         f"最近 {minutes:.0f} 分钟每分钟 {st.pages_per_minute:.1f} 页；"
-         f"预计全部完成：{_local(st.finish_at, settings)}"),
-    ]
-    head = ("batch", "started", "documents", "pages read", "left", "done %", "finish") if en \
-        else ("批次", "开始时间", "文档", "已识别页", "剩余页", "完成%", "预计完成")
+    lines = [_("识别积压：{documents} 份文档，约 {pages:.0f} 页；最近 {minutes:.0f} 分钟每分钟 "
+               "{rate:.1f} 页；预计全部完成：{finish}").format(
+        documents=st.backlog_documents, pages=st.backlog_pages, minutes=minutes,
+        rate=st.pages_per_minute, finish=_local(st.finish_at, settings))]
+    head = (_("批次"), _("开始时间"), _("文档"), _("已识别页"), _("剩余页"), _("完成%"),
+            _("预计完成"))
     lines.append("  ".join(head))
     for b in st.batches:
         lines.append("  ".join((

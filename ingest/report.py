@@ -17,7 +17,9 @@ from typing import Any, TextIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from dms import translations
 from dms.db.models import Business, Customer, Document, IngestBatch, IngestFile
+from dms.translations import translator
 
 #: Quarantined files listed one by one in the report; the rest are counted by reason.
 MAX_LISTED = 1000
@@ -106,52 +108,33 @@ class BatchReport:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
 
     def summary_text(self, locale: str = "zh_CN") -> str:
-        zh = locale.lower().startswith("zh")
-        t = _ZH if zh else _EN
+        _ = translator(locale)
         lines = [
-            t["title"].format(id=self.batch_id, source=self.source, status=self.status),
-            t["counts"].format(files=self.files, stored=self.stored, dup=self.duplicates,
-                               q=self.quarantined),
-            t["volume"].format(mb=self.bytes / 1e6, s=self.elapsed_s),
+            _("入库批次 {id}（来源：{source}，状态：{status}）").format(
+                id=self.batch_id, source=self.source, status=self.status),
+            _("文件 {files} 个：新入库 {stored}，重复 {dup}，隔离 {q}").format(
+                files=self.files, stored=self.stored, dup=self.duplicates, q=self.quarantined),
+            _("数据量 {mb:.1f} MB，用时 {s:.1f} 秒").format(mb=self.bytes / 1e6, s=self.elapsed_s),
         ]
+        row = _("新入库 {stored}，重复 {duplicate}")
         if self.quarantine_reasons:
-            lines.append(t["reasons"])
+            lines.append(_("隔离原因："))
             lines += [f"  - {r}: {n}" for r, n in sorted(self.quarantine_reasons.items())]
-            lines.append(t["qfiles"])
+            lines.append(_("隔离文件："))
             lines += [f"  - {q['path']}: {q['reason']}" for q in self.quarantined_files]
             if self.quarantined > len(self.quarantined_files):
-                lines.append(t["more"].format(n=self.quarantined - len(self.quarantined_files)))
+                lines.append("  " + _("…另有 {n} 个（见 ingest_files 表）").format(
+                    n=self.quarantined - len(self.quarantined_files)))
         if self.per_customer:
-            lines.append(t["per_customer"])
-            lines += [f"  {c}: " + t["row"].format(**v)
-                      for c, v in sorted(self.per_customer.items())]
+            lines.append(_("按户号："))
+            lines += [f"  {c}: " + row.format(**v) for c, v in sorted(self.per_customer.items())]
         if self.per_business:
-            lines.append(t["per_business"])
-            lines += [f"  {b}: " + t["row"].format(**v)
-                      for b, v in sorted(self.per_business.items())]
+            lines.append(_("按业务编号："))
+            lines += [f"  {b}: " + row.format(**v) for b, v in sorted(self.per_business.items())]
         if self.warnings:
-            lines.append(t["warnings"])
+            lines.append(_("提示："))
             lines += [f"  - {w}" for w in self.warnings]
         return "\n".join(lines) + "\n"
-
-
-_ZH = {
-    "title": "入库批次 {id}（来源：{source}，状态：{status}）",
-    "counts": "文件 {files} 个：新入库 {stored}，重复 {dup}，隔离 {q}",
-    "volume": "数据量 {mb:.1f} MB，用时 {s:.1f} 秒",
-    "reasons": "隔离原因：", "qfiles": "隔离文件：", "more": "  …另有 {n} 个（见 ingest_files 表）",
-    "per_customer": "按户号：", "per_business": "按业务编号：",
-    "row": "新入库 {stored}，重复 {duplicate}", "warnings": "提示：",
-}
-_EN = {
-    "title": "Ingest batch {id} (source: {source}, status: {status})",
-    "counts": "{files} files: {stored} stored, {dup} duplicates, {q} quarantined",
-    "volume": "{mb:.1f} MB in {s:.1f} s",
-    "reasons": "Quarantine reasons:", "qfiles": "Quarantined files:",
-    "more": "  … and {n} more (see the ingest_files table)",
-    "per_customer": "Per customer:", "per_business": "Per business:",
-    "row": "{stored} stored, {duplicate} duplicates", "warnings": "Warnings:",
-}
 
 
 def reason_category(reason: str) -> str:
@@ -214,12 +197,9 @@ def _now_like(dt: Any) -> Any:
 
 # --- the batch listing (``dms ingest --batches``) -------------------------------------------
 
-STATUS_NAMES = {
-    "zh_CN": {"running": "进行中", "open": "上传中", "done": "完成",
-              "interrupted": "已中断（再次运行同一目录即续完）"},
-    "en": {"running": "running", "open": "open for upload", "done": "done",
-           "interrupted": "interrupted (run the same folder again to complete it)"},
-}
+# Names of a batch's status (Chinese msgids of dms.translations).
+STATUS_NAMES = {"running": "运行中", "open": "上传中", "done": "完成",
+                "interrupted": "已中断（再次运行同一目录即续完）"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +230,7 @@ def recent_batches(session: Session, limit: int = 20) -> list[BatchRow]:
 
 
 def batches_text(rows: list[BatchRow], locale: str = "zh_CN") -> str:
-    names = STATUS_NAMES["zh_CN" if locale.lower().startswith("zh") else "en"]
+    names = translations.names(STATUS_NAMES, locale)
     lines = [f"{r.batch_id:>6}  {r.started_at:%Y-%m-%d %H:%M}  {r.files:>7}  "
              f"{names.get(r.status, r.status)}  {r.source}" for r in rows]
     return "\n".join(lines) + "\n" if lines else ""

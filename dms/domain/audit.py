@@ -42,7 +42,7 @@ class ReadAction(StrEnum):
     REVIEW_QUEUE_VIEW = "review_queue_view"
 
 
-# Names on the audit page and in its CSV, Chinese first (English via dms.web.i18n).
+# Names on the audit page and in its CSV: msgids of dms.translations (Chinese first).
 ACTION_NAMES_ZH: dict[str, str] = {
     ReadAction.CUSTOMER_VIEW: "查看客户", ReadAction.CUSTOMER_LIST: "浏览客户列表",
     ReadAction.VOLUME_VIEW: "查看卷宗", ReadAction.DOCUMENT_VIEW: "查看文档",
@@ -54,6 +54,26 @@ ACTION_NAMES_ZH: dict[str, str] = {
     ReadAction.AUDIT_VIEW: "查看审计日志", ReadAction.AUDIT_EXPORT: "导出审计日志",
     ReadAction.PHYSICAL_LOCATE: "查询实物位置", ReadAction.REVIEW_QUEUE_VIEW: "浏览复核队列",
     "transition": "状态流转", "document_deleted": "删除文档",
+    # what the services write (dms.db.audit.record's actions)
+    "step_completed": "业务环节完成", "business_typed": "业务类型确定",
+    "customer_created": "客户建档", "event_applied": "按事件处理", "event_dismissed": "忽略事件",
+    "handler_mapped": "关联经办人", "classified": "分类", "type_corrected": "更正类型",
+    "fact_edited": "修改要素", "ocr_finished": "识别完成", "ocr_failed": "识别失败",
+    "page_ocr_failed": "页面识别失败", "ocr_reprocess": "重新识别", "original_state": "原件状态",
+    "volume_formed": "组卷", "volume_boxed": "装盒", "box_moved": "移动档案盒",
+    "boxes_created": "建档案盒", "room_configured": "配置库房", "stock_take": "盘点",
+    "loan_requested": "申请借阅", "loan_approved": "批准借阅", "loan_rejected": "驳回借阅",
+    "loan_cancelled": "取消借阅", "loan_checked_out": "借出", "loan_returned": "归还",
+    # a box's moves (LocationMove.kind), in the same history lists
+    "shelve": "上架", "move": "移位",
+}
+# The kinds of object an audit entry names (its ``entity``).
+ENTITY_NAMES_ZH: dict[str, str] = {
+    "customer": "客户", "customers": "客户列表", "business": "业务", "document": "文档",
+    "page": "页面", "volume": "卷宗", "volumes": "卷宗", "box": "档案盒", "boxes": "档案盒",
+    "room": "档案室", "slot_range": "库位范围", "event": "事件", "ingest_batch": "入库批次",
+    "user": "用户", "search": "搜索", "gap_report": "缺件报告", "audit_log": "审计日志",
+    "loan": "借阅", "searchable_pdf": "可检索PDF", "original": "原件",
 }
 
 

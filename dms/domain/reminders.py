@@ -109,6 +109,10 @@ class TaskKind(StrEnum):
     TRANSFER = "transfer"   # hand the paper to the archive room within 7 days
 
 
+TASK_KIND_NAMES_ZH = {TaskKind.DIGITISE: "资料数字化并发送",
+                      TaskKind.TRANSFER: "纸质资料移交档案室"}
+
+
 def digitise_due(completed_at: datetime, deadlines: Deadlines) -> datetime:
     return completed_at + timedelta(hours=deadlines.digitise_and_send_hours)
 

@@ -16,9 +16,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from dms import translations
 from dms.db import audit
 from dms.db.models import AuditEvent
-from dms.domain.audit import ACTION_NAMES_ZH
+from dms.domain.audit import ACTION_NAMES_ZH, ENTITY_NAMES_ZH
+from dms.domain.lifecycle import STATE_NAMES_ZH
 from dms.errors import InvalidInputError
 from dms.services.report_formats import csv_lines
 
@@ -111,27 +113,43 @@ def _safe(v: str) -> str:
     return "'" + v if v[:1] in ("=", "+", "-", "@", "\t", "\r") else v
 
 
-def detail(ev: AuditEvent) -> str:
-    parts = [p for p in (f"{ev.from_state}→{ev.to_state}" if ev.from_state or ev.to_state
-                         else "", ev.reason) if p]
+def _state(code: str | None, locale: str) -> str:
+    name = STATE_NAMES_ZH.get(code) if code else None  # type: ignore[call-overload]
+    return translations.gettext(name, locale) if name else code or ""
+
+
+def detail(ev: AuditEvent, locale: str = "zh_CN") -> str:
+    """From→to state (by name), reason, and the entry's data as JSON."""
+    moved = (f"{_state(ev.from_state, locale)}→{_state(ev.to_state, locale)}"
+             if ev.from_state or ev.to_state else "")
+    parts = [p for p in (moved, ev.reason) if p]
     if ev.data:
         parts.append(json.dumps(ev.data, ensure_ascii=False, sort_keys=True))
     return " ".join(parts)
 
 
-def as_row(ev: AuditEvent, tz: ZoneInfo) -> dict[str, Any]:
+def _named(table: dict[str, str], code: str, locale: str) -> str:
+    return translations.gettext(table[code], locale) if code in table else code
+
+
+def as_row(ev: AuditEvent, tz: ZoneInfo, locale: str = "zh_CN") -> dict[str, Any]:
+    """One entry as the page and the CSV show it: ``action`` stays the code (a column of
+    its own); the action's and the object's names, and states, are in ``locale``."""
     return {"seq": ev.seq, "at": local_time(ev.at, tz), "actor": _safe(ev.actor),
-            "action": ev.action, "action_name": ACTION_NAMES_ZH.get(ev.action, ev.action),
-            "entity": ev.entity, "entity_id": _safe(ev.entity_id),
+            "action": ev.action, "action_name": _named(ACTION_NAMES_ZH, ev.action, locale),
+            "entity": _named(ENTITY_NAMES_ZH, ev.entity, locale),
+            "entity_id": _safe(ev.entity_id),
             "customer_no": ev.customer_no, "remote_addr": ev.remote_addr,
-            "detail": _safe(detail(ev)), "hash": ev.hash}
+            "detail": _safe(detail(ev, locale)), "hash": ev.hash}
 
 
-def csv_chunks(session: Session, f: AuditFilter, tz: ZoneInfo) -> Iterator[str]:
-    """The whole selection, oldest first, UTF-8 CSV with a BOM and Chinese headings."""
+def csv_chunks(session: Session, f: AuditFilter, tz: ZoneInfo,
+               locale: str = "zh_CN") -> Iterator[str]:
+    """The whole selection, oldest first, UTF-8 CSV with a BOM and headings in ``locale``."""
     rows = session.scalars(statement(f).order_by(AuditEvent.seq)
                            .execution_options(yield_per=2000))
-    yield from csv_lines(COLUMNS, (as_row(ev, tz) for ev in rows), HEADINGS_ZH)
+    yield from csv_lines(COLUMNS, (as_row(ev, tz, locale) for ev in rows),
+                         translations.names(HEADINGS_ZH, locale))
 
 
 def audit_session(sessions: sessionmaker[Session]) -> Session:

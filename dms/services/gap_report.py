@@ -46,6 +46,7 @@ from sqlalchemy import (ColumnElement, Integer, Select, String, and_, bindparam,
                         column, exists, func, literal, or_, select, table, true)
 from sqlalchemy.orm import Session, aliased
 
+from dms import translations
 from dms.db.models import Business, BusinessStepDone, Customer, Document, Team, User
 from dms.domain.checklist import Checklist
 from dms.domain.localtime import display_zone_name
@@ -377,14 +378,15 @@ def gap_rows(session: Session, checklist: Checklist, review_below: float,
                "open_since": since if not rank else None}
 
 
-def named_rows(rows: Iterable[dict[str, Any]], checklist: Checklist
+def named_rows(rows: Iterable[dict[str, Any]], checklist: Checklist, locale: str = "zh_CN"
                ) -> Iterator[dict[str, Any]]:
-    """Rows as people read them in XLSX/PDF (as the CSV writes them): statuses and business
-    types by their Chinese names instead of codes."""
+    """Rows as people read them in XLSX/PDF (as the CSV writes them): statuses (in
+    ``locale``) and business types by their names instead of codes."""
     types = checklist.business_types
+    statuses = translations.names(STATUS_NAMES_ZH, locale)
     for r in rows:
         bt = types.get(r["business_type"])
-        yield {**r, "status": STATUS_NAMES_ZH.get(r["status"], r["status"]),
+        yield {**r, "status": statuses.get(r["status"], r["status"]),
                "business_type": bt.name if bt else r["business_type"]}
 
 

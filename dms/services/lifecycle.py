@@ -283,17 +283,21 @@ def _business_of(session: Session, ev: StepEvent, customer: Customer, *, now: da
         known_no = known.customer_no if known is not None else "?"
         if not adopt:
             raise ConflictError(
+                f"业务 {ev.business_no} 属于客户 {known_no}，事件给出客户 {ev.customer_no} / "
                 f"business {ev.business_no} belongs to customer {known_no}, the event names "
                 f"customer {ev.customer_no}",
-                hint="an administrator resolves it under 事件对账 (/admin/events)")
+                hint="管理员在“事件对账”处理 / an administrator resolves it under 事件对账 "
+                     "(/admin/events)")
         changes["customer"] = [known_no, ev.customer_no]
         b.customer_id = customer.id
     if b.business_type != ev.business_type:
         if b.business_type and not adopt:
             raise ConflictError(
-                f"business {ev.business_no} is of type {b.business_type}, the event names "
-                f"type {ev.business_type}",
-                hint="an administrator resolves it under 事件对账 (/admin/events)")
+                f"业务 {ev.business_no} 的业务类型为 {b.business_type}，事件给出 "
+                f"{ev.business_type} / business {ev.business_no} is of type "
+                f"{b.business_type}, the event names type {ev.business_type}",
+                hint="管理员在“事件对账”处理 / an administrator resolves it under 事件对账 "
+                     "(/admin/events)")
         changes["business_type"] = [b.business_type, ev.business_type]
         b.business_type = ev.business_type
     if changes:

@@ -286,8 +286,7 @@ class SweepReport:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-KIND_ZH = {rules.TaskKind.DIGITISE: "资料数字化并发送",
-           rules.TaskKind.TRANSFER: "纸质资料移交档案室"}
+KIND_ZH = rules.TASK_KIND_NAMES_ZH  # urges are written in Chinese, once, to every reader
 
 
 def sweep(session: Session, checklist: Checklist, now: datetime, notifier: Notifier | None,

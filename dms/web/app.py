@@ -9,7 +9,7 @@ from werkzeug.routing import IntegerConverter
 from dms.services.container import Services, build_services
 from dms.services.dispatch import Dispatcher
 from dms.settings import Settings
-from dms.web.i18n import get_locale, translate
+from dms.web.i18n import get_locale, init_app as init_i18n, translate
 from dms.web.security import install as install_security, resolve_secret_key
 from dms.worker.celery_app import make_celery
 from dms.worker.dispatcher import CeleryDispatcher
@@ -37,6 +37,7 @@ def create_app(settings: Settings, *, dispatcher: Dispatcher | None = None,
         JSON_AS_ASCII=False,
     )
     install_security(app, settings)  # CSRF, Origin check, body limits, security headers
+    init_i18n(app)  # gettext catalogs of dms.translations
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     svc = services or build_services(settings)
     if dispatcher is None:

@@ -22,25 +22,12 @@ from dms.services import audit_log
 from dms.services.lifecycle import calendar_for
 from dms.web.audit_reads import record_reads
 from dms.web.access import requires, services
-from dms.web.i18n import EN
+from dms.web.i18n import get_locale
 
 bp = Blueprint("audit", __name__)
 bp.after_app_request(record_reads)
 PAGE_SIZE = 50
 
-EN.update({
-    "审计日志": "Audit log", "用户": "User", "操作": "Action", "对象": "Object",
-    "来源地址": "Address", "详情": "Details", "序号": "No.", "共 %d 条": "%d entries",
-    "下载 CSV": "Download CSV", "时区": "Time zone", "没有记录": "No entries",
-    "查看客户": "Customer viewed", "浏览客户列表": "Customer list viewed",
-    "查看卷宗": "Volume viewed", "查看文档": "Document viewed", "下载原件": "Original downloaded",
-    "查看页面图像": "Page image viewed", "读取页面文字": "Page text read",
-    "查看可检索PDF": "Searchable PDF viewed", "相似文档搜索": "Similar documents searched",
-    "查看报表": "Report viewed", "导出报表": "Report exported", "打印标签": "Labels printed",
-    "纠纷查档": "Dispute lookup", "查看审计日志": "Audit log viewed",
-    "导出审计日志": "Audit log exported", "状态流转": "State change",
-    "删除文档": "Document deleted",
-})
 
 
 def _zone() -> ZoneInfo:
@@ -66,7 +53,7 @@ def page() -> Any:
     with services().sessions() as s:
         rows, total = audit_log.page_of(s, f, number, size)
         actions = sorted({*ACTION_NAMES_ZH, *s.scalars(select(AuditEvent.action).distinct())})
-        shown = [audit_log.as_row(ev, tz) for ev in rows]
+        shown = [audit_log.as_row(ev, tz, get_locale()) for ev in rows]
     return render_template("admin_audit.html", rows=shown, total=total, page=number,
                            size=size, pages=max(1, -(-total // size)), actions=actions,
                            action_names=ACTION_NAMES_ZH, args=request.args, tz=tz.key)
@@ -78,10 +65,11 @@ def export() -> Response:
     tz = _zone()
     f = audit_log.filter_from(request.args, tz)
     svc = services()
+    locale = get_locale()  # read before streaming: the generator runs outside the request
 
     def generate() -> Any:
         with svc.sessions() as s:
-            yield from audit_log.csv_chunks(s, f, tz)
+            yield from audit_log.csv_chunks(s, f, tz, locale)
 
     name = f"audit-{datetime.now(UTC).astimezone(tz):%Y%m%d-%H%M}.csv"
     return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",

@@ -8,12 +8,14 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 
+from dms.db.models import User
 from dms.db.session import session_scope
 from dms.domain.access import Action
 from dms.errors import TooManyAttemptsError
 from dms.services import login_throttle
 from dms.services.users import authenticate, end_sessions
 from dms.web.access import allowed_teams, current_user, requires, services
+from dms.web.i18n import translate
 from dms.web.params import local_referrer, local_target
 
 __all__ = ["allowed_teams", "current_user", "login_required", "requires", "services"]
@@ -53,7 +55,7 @@ def login() -> Any:
             with session_scope(services().sessions) as s:
                 user = authenticate(s, username, request.form.get("password", ""))
                 if user is None:  # the attempt stays counted as a failure
-                    error, status = "用户名或密码错误", 401
+                    error, status = translate("用户名或密码错误"), 401
                 else:
                     login_throttle.succeeded(s, username)
                     session.clear()
@@ -84,4 +86,11 @@ def logout() -> Any:
 def set_lang(code: str) -> Any:
     if code in ("zh_CN", "en"):
         session["lang"] = code
+        user = current_user()
+        if user is not None and user.locale != code:
+            # The user's preference: the next login starts in this language too.
+            with session_scope(services().sessions) as s:
+                row = s.get(User, user.id)
+                if row is not None:
+                    row.locale = code
     return redirect(local_referrer())

@@ -9,8 +9,10 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from dms.errors import DatabaseUnavailableError, DmsError
+from dms.web.i18n import HTTP_TITLES_ZH
 
 log = logging.getLogger(__name__)
+
 
 
 def _wants_json() -> bool:
@@ -26,7 +28,8 @@ def register_error_handlers(app: Flask) -> None:
                 "field": exc.field}
         if _wants_json():
             return jsonify(body), exc.http_status
-        return render_template("error.html", status=exc.http_status, message=str(exc),
+        return render_template("error.html", status=exc.http_status, detail=str(exc),
+                               title=HTTP_TITLES_ZH.get(exc.http_status, HTTP_TITLES_ZH[500]),
                                field=exc.field), exc.http_status
 
     @app.errorhandler(OperationalError)
@@ -49,5 +52,9 @@ def register_error_handlers(app: Flask) -> None:
         if _wants_json():
             return jsonify({"error": {"code": exc.name.lower().replace(" ", "_"),
                                       "message": exc.description}, "field": field}), status
-        return render_template("error.html", status=status, message=exc.description,
+        # werkzeug's stock description is English prose: the title says it; a view's own
+        # description is shown as technical detail.
+        detail = exc.description if exc.description != type(exc).description else None
+        return render_template("error.html", status=status, detail=detail,
+                               title=HTTP_TITLES_ZH.get(status, HTTP_TITLES_ZH[500]),
                                field=field), status

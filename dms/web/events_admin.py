@@ -14,7 +14,7 @@ from dms.domain.roles import ROLE_NAMES_ZH
 from dms.errors import DmsError
 from dms.services import reconcile
 from dms.web.access import current_user, requires, services
-from dms.web.i18n import translate
+from dms.web.i18n import error_flash, translate
 
 bp = Blueprint("events_admin", __name__, url_prefix="/admin/events")
 
@@ -45,9 +45,9 @@ def apply(row_id: int) -> Any:
     try:
         no = reconcile.apply_rejected(services(), row_id, user,
                                       reason=request.form.get("reason", ""))
-        flash(f"{translate('已按事件内容处理')}：{no}", "ok")
+        flash(translate("已按事件内容处理：%(no)s", no=no), "ok")
     except DmsError as exc:
-        flash(exc.message, "error")
+        flash(error_flash(exc), "error")
     return redirect(url_for("events_admin.page"))
 
 
@@ -57,9 +57,9 @@ def dismiss(row_id: int) -> Any:
     user = _admin()
     try:
         reconcile.dismiss_rejected(services(), row_id, user, request.form.get("reason", ""))
-        flash(f"{translate('已忽略事件')} #{row_id}", "ok")
+        flash(translate("已忽略事件 #%(id)s", id=row_id), "ok")
     except DmsError as exc:
-        flash(exc.message, "error")
+        flash(error_flash(exc), "error")
     return redirect(url_for("events_admin.page"))
 
 
@@ -71,7 +71,7 @@ def map_handler(handler_id: int) -> Any:
         with session_scope(services().sessions) as s:
             n = reconcile.map_handler(s, handler_id, request.form.get("username", ""), user,
                                       datetime.now(UTC))
-        flash(f"{translate('已关联')}: {n} {translate('项任务已分派')}", "ok")
+        flash(translate("已关联：%(n)d 项任务已分派", n=n), "ok")
     except DmsError as exc:
-        flash(exc.message, "error")
+        flash(error_flash(exc), "error")
     return redirect(url_for("events_admin.page"))

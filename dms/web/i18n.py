@@ -1,102 +1,29 @@
-"""Simplified Chinese first, English available.
+"""Simplified Chinese first, English available: the web side of ``dms.translations``.
 
-A small message catalog keyed by the Chinese text itself, so templates read
-naturally; English is looked up, and a missing entry falls back to Chinese.
+Flask-Babel picks the catalog (the ``lang`` query argument, then the session's choice, which
+login sets from the user's preference, then the deployment's default) and templates call
+``_()`` with the Chinese msgid. Every lookup goes through :func:`translate`, which tells
+``dms.translations.missing_listeners`` about msgids the catalog lacks.
 """
 from __future__ import annotations
 
-from flask import g, request, session
+from typing import Any
 
-LOCALES = ("zh_CN", "en")
+from flask import Flask, g, request, session
+from flask_babel import Babel
+from flask_babel import gettext as babel_gettext
+from markupsafe import Markup, escape
 
-EN: dict[str, str] = {
-    "客户档案管理系统": "Customer Archive System",
-    "登录": "Log in", "退出": "Log out", "用户名": "Username", "密码": "Password",
-    "用户名或密码错误": "Wrong username or password",
-    "首页": "Home", "客户": "Customers", "搜索": "Search", "文档": "Documents",
-    "待办提醒": "Reminders", "户号": "Customer no.", "户名": "Name", "地址": "Address",
-    "业务": "Businesses", "业务编号": "Business no.", "业务类型": "Business type",
-    "档案状态": "Archive state", "文档类型": "Document type", "页数": "Pages",
-    "识别状态": "OCR status", "置信度": "Confidence", "原件": "Original",
-    "可检索PDF": "Searchable PDF", "识别文本": "OCR text", "第": "Page", "页": "",
-    "搜索档案内容、户号、姓名、合同编号…": "Search content, customer no., name, contract no.…",
-    "共": "Total", "条结果": "results", "没有找到结果": "No results",
-    "待添加": "Pending add", "待发送": "Pending send", "待审核": "Pending review",
-    "待移交": "Pending transfer", "待移交卷宗": "Pending shelving", "已归档": "Archived",
-    "待添加信息": "Pending add", "待发送信息": "Pending send", "待移交信息": "Pending transfer",
-    "合同预警": "Contract expiry", "业扩时限预警": "Business time limit",
-    "文件": "File", "上传时间": "Uploaded", "需复核": "Needs review", "识别中": "Processing",
-    "已完成": "Done", "失败": "Failed", "排队中": "Queued", "部分失败": "Partly failed",
-    "错误": "Error", "旋转": "Rotation", "倾斜": "Skew", "上一页": "Previous", "下一页": "Next",
-    "客户数": "Customers", "文档数": "Documents", "页面数": "Pages", "识别队列": "OCR queue",
-    "筛选": "Filter", "全部": "All", "年份": "Year", "班组": "Team", "状态": "State",
-    "角色": "Role", "无权访问": "Access denied", "未找到": "Not found",
-    "系统概况": "Overview", "最近文档": "Recent documents", "查看": "View",
-    "未分类": "Unclassified", "页面": "Page", "语言": "Language",
-    # archive lifecycle (inbox, item page, review queue)
-    "业扩时限": "Business time limit", "正常": "Normal",
-    "预警": "Warning", "超期": "Overdue", "催办": "Urges", "已升级": "Escalated", "天": "days",
-    "期限": "due", "自": "since", "档案": "Archive item", "工作日": "working days",
-    "资料清单": "Checklist", "缺少以下资料，无法发送": "Cannot send, these documents are missing",
-    "资料": "Document", "环节": "Step", "已有": "Present", "缺失": "Missing",
-    "环节未到": "Step not reached", "操作": "Actions", "通过": "Pass", "退回": "Return",
-    "退回原因": "Reason for return", "位置": "Location", "当前无可执行操作": "Nothing to do here",
-    "任务与催办": "Tasks and urges", "历史": "History", "审核队列": "Review queue",
-    "全选": "Select all", "批量通过": "Accept selected", "批量退回": "Return selected",
-    "无": "None", "业务事件": "Business events", "已拒绝": "Rejected", "已接收": "Accepted",
-    "时间": "Time", "系统": "System", "事件": "Event", "已数字化": "Digitised",
-    "自查发送": "Self-check and send", "班组审核": "Team review", "档案室接收": "Receipt",
-    "装盒上架": "Boxed and shelved",
-    # OCR status by page, reprocess (issue 4)
-    "逐页识别状态": "OCR status by page", "页码": "Page", "尝试次数": "Attempts",
-    "重新识别": "Run OCR again",
-    # ingest batches and OCR progress (issue 18)
-    "入库批次": "Ingest batches", "识别积压": "OCR backlog", "份文档": "documents",
-    "最近": "last", "分钟": "min", "页/分钟": "pages/min", "预计全部完成": "All read by",
-    "批次": "Batch", "来源": "Source", "开始时间": "Started", "入库状态": "Ingest status",
-    "已识别页": "Pages read", "识别进度": "OCR progress", "预计完成": "Estimated finish",
-    "确定重新识别本文档？现有识别结果将被替换。":
-        "Run OCR on this document again? The current results will be replaced.",
-    # search page
-    "从": "From", "至": "To", "排序": "Sort", "按相关度": "Relevance", "最新在前": "Newest first",
-    "最早在前": "Oldest first", "移除": "Remove", "相似文档": "More like this",
-    # gap reports and statistics (issue 9)
-    "统计报表": "Reports", "缺件明细": "Checklist gaps", "分组": "Group by",
-    "缺件超过天数": "Gaps older than (days)", "资料完整率": "Completeness", "完整业务": "Complete",
-    "应有资料": "Required", "已有资料": "Present", "完整率": "Rate", "缺件": "Open gaps",
-    "超期缺件": "Old gaps", "及时性": "Timeliness", "48小时内数字化并发送": "Sent within 48 h",
-    "7天内移交": "Transferred within 7 days", "退回率": "Return rate", "原因": "Reasons",
-    "超期业务": "Overdue businesses", "超业扩时限": "Past business time limit",
-    "归档工作超期": "Archive work overdue", "只看缺件和未确认": "Only gaps and unconfirmed",
-    "下载": "Download", "缺件起始": "Open since", "低置信度": "Low confidence",
-    "未确认": "Unconfirmed", "已确认": "Confirmed",
-    "仅显示前 500 行，完整结果请下载。": "Only the first 500 rows are shown; download for all.",
-    # overdue loans in the inbox
-    "借阅逾期": "Overdue loans", "应还": "Due", "已逾期": "overdue by",
-    # dms fsck: an original that cannot be recovered (issue 17)
-    "原件缺失": "Original missing", "原件已损坏": "Original corrupted",
-    "对象存储中的原件无法恢复：请从备份恢复原件（dms restore），再运行 dms fsck --repair。":
-        "The original in the object store cannot be recovered: restore it from a backup "
-        "(dms restore), then run dms fsck --repair.",
-    # contract expiry (issue 19)
-    "合同已到期未续签": "Contract expired, not renewed",
-    # event reconciliation, tasks and urges (issue 19)
-    "事件对账": "Event reconciliation", "被拒绝的事件": "Rejected events",
-    "接收时间": "Received", "拒绝原因": "Why rejected", "处理": "Resolve",
-    "说明（可选）": "Note (optional)", "说明": "Note",
-    "按事件内容处理": "Apply with the event's values", "忽略原因（必填）": "Reason (required)",
-    "忽略原因": "Reason", "忽略": "Dismiss", "未关联的营销系统经办人": "Unmapped handlers",
-    "外部工号": "External id", "首次出现": "First seen", "关联到用户": "Map to user",
-    "用户": "User", "关联": "Map", "没有业务类型的业务": "Businesses without a type",
-    "建立时间": "Created", "已扫描但营销系统未发送事件的客户":
-        "Scanned customers no event has named", "首次扫描": "First scan",
-    "无法送达": "Undeliverable", "已到期": "expired", "资料数字化并发送": "Digitise and send",
-    "纸质资料移交档案室": "Hand paper to the archive room", "进行中": "Open",
-    "业务经办人": "Handler", "班组档案收集员": "Team collector", "档案管理员": "Archivist",
-    "纠纷处理": "Disputes", "营销部管理人员": "Manager", "扫描站": "Scanner station",
-    "系统管理员": "Administrator", "已忽略事件": "Dismissed event", "已关联": "Mapped",
-    "项任务已分派": "tasks assigned",
-}
+from dms import translations
+from dms.errors import DmsError
+from dms.translations import LOCALES
+
+# What an error page or an error flash says first, by HTTP status (msgids); the service's
+# own text (often English, written for the API and the logs) follows as technical detail.
+HTTP_TITLES_ZH = {400: "请求有误", 401: "请先登录", 403: "无权访问", 404: "未找到",
+                  405: "不支持的请求方法", 409: "与现有数据冲突", 413: "请求内容过大",
+                  422: "请求有误", 429: "请求过于频繁", 500: "服务器内部错误",
+                  503: "服务暂时不可用"}
 
 
 def get_locale() -> str:
@@ -104,7 +31,32 @@ def get_locale() -> str:
     return loc if loc in LOCALES else "zh_CN"
 
 
-def translate(text: str) -> str:
-    if get_locale() == "en":
-        return EN.get(text, text)
-    return text
+def translate(text: str, **variables: Any) -> str:
+    translations.note_lookup(text, get_locale())
+    return babel_gettext(text, **variables)
+
+
+def error_title(status: int) -> str:
+    return translate(HTTP_TITLES_ZH.get(status, HTTP_TITLES_ZH[500]))
+
+
+def detailed(title: str, detail: object) -> Markup:
+    """``title：<code>detail</code>`` for a flash (Markup survives the session cookie).
+    Both parts are escaped; only the catalog's own pattern is markup."""
+    return Markup(translate("%(title)s：%(detail)s", title=escape(title),
+                            detail=Markup("<code>{}</code>").format(detail)))
+
+
+def error_flash(exc: DmsError) -> Markup:
+    """A service's error as a flash: what happened in the reader's language, the field it
+    is about, then the service's text as technical detail."""
+    title = error_title(exc.http_status)
+    if exc.field:
+        title = translate("%(title)s（字段：%(field)s）", title=title, field=exc.field)
+    return detailed(title, exc)
+
+
+def init_app(app: Flask) -> None:
+    Babel(app, default_locale=translations.DEFAULT_LOCALE, default_domain=translations.DOMAIN,
+          default_translation_directories=str(translations.DIRECTORY),
+          locale_selector=get_locale)

@@ -12,12 +12,14 @@ from dms.db.models import User
 from dms.db.models_lifecycle import InboundEvent
 from dms.db.session import session_scope
 from dms.domain.access import Action
+from dms.domain.lifecycle import STATE_NAMES_ZH
 from dms.domain.reminders import CATEGORY_NAMES_ZH, LIMIT_NAMES_ZH, Category
 from dms.errors import DmsError
 from dms.services import access, lifecycle
 from dms.services.archive_item import item_view
 from dms.services.reminders import Inbox, category_page, inbox_for, review_queue
 from dms.web.access import current_user, principal, requires, services
+from dms.web.i18n import detailed, error_flash, translate
 from dms.web.params import page_arg
 
 bp = Blueprint("inbox", __name__, url_prefix="/archive")
@@ -88,9 +90,10 @@ def _act(business_no: str, fn: Any) -> Any:
     try:
         with session_scope(svc.sessions) as s:
             t = fn(s, lifecycle.get_business(s, business_no), _me(s))
-        flash(f"{business_no}: {t.source} → {t.target}", "ok")
+        flash(f"{business_no}：{translate(STATE_NAMES_ZH[t.source])} → "
+              f"{translate(STATE_NAMES_ZH[t.target])}", "ok")
     except DmsError as exc:
-        flash(exc.message, "error")
+        flash(error_flash(exc), "error")
     return redirect(url_for("inbox.item", business_no=business_no))
 
 
@@ -120,10 +123,11 @@ def review() -> Any:
             result = lifecycle.bulk_act(s, svc.checklist, chosen, _me(s), _now(), accept=accept,
                                         reason=request.form.get("reason", ""))
         if result.done:
-            flash(("已通过" if accept else "已退回") + f" {len(result.done)}: "
-                  + ", ".join(result.done), "ok")
+            n, items = len(result.done), ", ".join(result.done)
+            flash(translate("已通过 %(n)d：%(items)s", n=n, items=items) if accept
+                  else translate("已退回 %(n)d：%(items)s", n=n, items=items), "ok")
         for no, why in result.failed.items():
-            flash(f"{no}: {why}", "error")
+            flash(detailed(no, why), "error")
         return redirect(url_for("inbox.review"))
     with svc.sessions() as s:
         rows = review_queue(s, _me(s))

@@ -25,7 +25,7 @@ from dms.services import access, labels, physical, physical_query
 from dms.services.lending import loans_of_volume
 from dms.services.scanning import MODES, handle_scan
 from dms.web.access import current_user, principal, requires, services
-from dms.web.i18n import EN
+from dms.web.i18n import error_flash, get_locale, translate
 from dms.web.params import float_arg, local_referrer
 
 MAX_LABELS = 2000  # one print job
@@ -34,15 +34,6 @@ bp = Blueprint("physical", __name__)
 T = TypeVar("T")
 
 # English for this area's screens; the shared catalog stays small.
-EN.update({
-    "实体档案": "Physical archive", "档案室": "Archive rooms", "密集架": "Shelving units",
-    "库位": "Slots", "档案盒": "Boxes", "卷宗": "Volumes", "扫码": "Scan", "盘点": "Stock-taking",
-    "借阅": "Lending", "纠纷查档": "Dispute lookup", "新建档案室": "Configure a room",
-    "打印标签": "Print labels", "位置": "Location", "借阅人": "Borrower", "应还日期": "Due",
-    "申请借阅": "Request original", "批准": "Approve", "驳回": "Reject", "借出": "Check out",
-    "归还": "Return", "已逾期": "Overdue", "历史": "History", "合同": "Contracts",
-    "其他文档": "Other documents", "原件位置": "Original's location",
-})
 
 
 def now() -> datetime:
@@ -87,7 +78,7 @@ def attempt(work: Callable[[Session], T], back: str) -> T | Any:
         with session_scope(services().sessions) as s:
             return work(s)
     except DmsError as exc:
-        flash(str(exc), "error")
+        flash(error_flash(exc), "error")
         return redirect(back)
 
 
@@ -126,12 +117,12 @@ def room_new() -> Any:
                     sides=parse_sides(f.get("sides", "AB")),
                     boxes_per_slot=int(f.get("boxes_per_slot") or 10))
     except (KeyError, ValueError, DmsError) as exc:
-        flash(f"表单有误 / invalid form: {exc}", "error")
+        flash(translate("表单有误：%(why)s", why=exc), "error")
         return redirect(url_for("physical.room_new"))
     done = attempt(lambda s: physical.create_room(s, actor=name, **args),  # type: ignore[arg-type]
                    url_for("physical.room_new"))
     if isinstance(done, physical.RoomSetup):
-        flash(f"已创建 {done.slots} 个库位 / {done.slots} slots created", "ok")
+        flash(translate("已创建 %(n)d 个库位", n=done.slots), "ok")
         return redirect(url_for("physical.index"))
     return done
 
@@ -145,7 +136,7 @@ def boxes_create() -> Any:
     made = attempt(lambda s: [b.code for b in physical.create_boxes(
         s, count=count, capacity=capacity, actor=name)], url_for("physical.index"))
     if isinstance(made, list):
-        flash(f"已创建档案盒 {made[0]} – {made[-1]}", "ok")
+        flash(translate("已创建档案盒 %(first)s – %(last)s", first=made[0], last=made[-1]), "ok")
         return redirect(url_for("physical.label_pdf", kind="boxes", codes=",".join(made)))
     return made
 
@@ -175,7 +166,7 @@ def volume_form() -> Any:
         customer_no=f.get("customer_no") or None, title=f.get("title", "")).volume_no,
         local_referrer(url_for("physical.index")))
     if isinstance(vno, str):
-        flash(f"已组卷 {vno}", "ok")
+        flash(translate("已组卷 %(no)s", no=vno), "ok")
         return redirect(url_for("physical.volume_page", volume_no=vno))
     return vno
 
@@ -203,7 +194,7 @@ def volume_box(volume_no: str) -> Any:
         s, volume_no=volume_no, box_code=request.form.get("box_code", ""), user=user,
         checklist=services().checklist, now=now()), back)
     if isinstance(done, Volume):
-        flash("已装盒", "ok")
+        flash(translate("已装盒"), "ok")
         return redirect(back)
     return done
 
@@ -253,7 +244,8 @@ def scan() -> Any:
         with session_scope(services().sessions) as s:
             check_code(s, request.form["code"])
             answer = handle_scan(s, request.form["code"], pending_box=pending, mode=mode,
-                                 user=user, checklist=services().checklist, now=now())
+                                 user=user, checklist=services().checklist, now=now(),
+                                 locale=get_locale())
         pending = answer.pending_box
     return render_template("physical/scan.html", mode=mode, answer=answer, pending=pending)
 

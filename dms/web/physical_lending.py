@@ -11,6 +11,7 @@ from dms.domain.lending import LOAN_REASON_NAMES_ZH, LOAN_STATE_NAMES_ZH, LoanSt
 from dms.errors import NotFoundError
 from dms.services import access, dispute, lending
 from dms.web.access import allowed_teams, current_user, principal, requires, services
+from dms.web.i18n import translate
 from dms.web.params import local_referrer
 from dms.web.physical import actor, archive_room_only, attempt, bp, now
 
@@ -46,7 +47,7 @@ def loan_request(volume_no: str) -> Any:
 
     done = attempt(work, back)
     if isinstance(done, int):
-        flash(f"已提交借阅申请 #{done}，等待档案管理员审批", "ok")
+        flash(translate("已提交借阅申请 #%(id)s，等待档案管理员审批", id=done), "ok")
         return redirect(back)
     return done
 
@@ -78,7 +79,8 @@ def loan_action(loan_id: int, action: str) -> Any:
 
     done = attempt(work, back)
     if isinstance(done, str):
-        flash(f"借阅 #{loan_id}：{LOAN_STATE_NAMES_ZH.get(done, done)}", "ok")
+        flash(translate("借阅 #%(id)s：%(state)s", id=loan_id,
+                        state=translate(LOAN_STATE_NAMES_ZH.get(done, done))), "ok")
         return redirect(back)
     return done
 

@@ -11,13 +11,13 @@ from flask import Blueprint, Response, abort, render_template, request, stream_w
 
 from dms.domain.access import Action
 from dms.domain.lifecycle import GATE_NAMES_ZH
-from dms.services.gap_report import (COLUMNS, STATUS_NAMES_ZH, GapFilter, gap_csv_chunks,
-                                     gap_rows, named_rows)
-from dms.services.report_formats import HEADINGS_ZH, write_pdf, write_xlsx
+from dms.services.gap_report import STATUS_NAMES_ZH, GapFilter, gap_rows, named_rows
+from dms.services.localized_reports import gap_csv, gap_pdf, gap_xlsx
 from dms.services.statistics import (GROUPS, completeness, overdue_by_team, return_rates,
                                      timeliness)
 from dms.domain.personal_data import mask_text, mask_value
 from dms.web.access import allowed_teams, requires, sees_personal_data, services
+from dms.web.i18n import get_locale
 from dms.web.params import int_arg
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -77,25 +77,26 @@ def gaps() -> Any:
     svc = services()
     f = _filter()
     fmt = request.args.get("format", "html")
+    locale = get_locale()  # exports in the reader's language, like the pages
     unmasked = sees_personal_data()  # exports mask personal data like the screens
     below = svc.settings.classify_review_below
     if fmt == "csv":
         def generate() -> Any:
             with svc.sessions() as s:
-                for chunk in gap_csv_chunks(s, svc.checklist, below, f):
+                for chunk in gap_csv(s, svc.checklist, below, f, locale):
                     yield chunk if unmasked else mask_text(chunk)
         return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=gaps.csv"})
     if fmt in ("xlsx", "pdf"):
         buf = io.BytesIO()
         with svc.sessions() as s:
-            rows = named_rows(gap_rows(s, svc.checklist, below, f), svc.checklist)
+            rows = named_rows(gap_rows(s, svc.checklist, below, f), svc.checklist, locale)
             rows = rows if unmasked else (mask_value(r) for r in rows)
             if fmt == "xlsx":
-                write_xlsx(buf, COLUMNS, rows, HEADINGS_ZH, title="缺件报告")
+                gap_xlsx(buf, rows, locale)
                 mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
             else:
-                write_pdf(buf, COLUMNS, rows, HEADINGS_ZH, title="缺件报告 / checklist gaps")
+                gap_pdf(buf, rows, locale)
                 mime = "application/pdf"
         return Response(buf.getvalue(), mimetype=mime,
                         headers={"Content-Disposition": f"attachment; filename=gaps.{fmt}"})

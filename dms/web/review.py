@@ -19,21 +19,12 @@ from dms.services import access
 from dms.services import classification as cls
 from dms.services.container import Services
 from dms.web.access import allowed_teams, current_user, pii, principal, requires, services
+from dms.web.i18n import error_flash, translate
 from dms.web.params import local_target, page_arg
-from dms.web.i18n import EN
 
 bp = Blueprint("review", __name__)
 PAGE_SIZE = 50
 
-EN.update({
-    "分类复核": "Type review", "待复核文档": "Documents to review", "建议类型": "Suggested type",
-    "其他候选": "Runners-up", "确认所选": "Confirm selected", "统一改为": "Set all selected to",
-    "按各行选择": "as chosen per row", "确认类型": "Confirm type", "关键信息": "Key facts",
-    "保存": "Save", "来源": "Source", "人工": "manual", "识别": "OCR",
-    "与档案户号不符": "differs from the folder's customer no.", "校验失败": "checksum failed",
-    "分类方式": "Method", "没有待复核的文档": "Nothing to review", "已人工确认": "Confirmed",
-    "分类器": "Classifier", "字段": "Field", "值": "Value", "位置": "Position",
-})
 FLAG_NAMES = {cls.FLAG_MISMATCH: "与档案户号不符", cls.FLAG_CHECKSUM: "校验失败"}
 
 
@@ -81,7 +72,7 @@ def confirm() -> Any:
     bulk = request.form.get("bulk_type", "")
     decisions = {i: bulk or request.form.get(f"type_{i}", "") for i in ids}
     done = _decide(decisions, name, request.form.get("reason", ""))
-    flash(f"已确认 {done} 份文档 / {done} documents confirmed", "ok")
+    flash(translate("已确认 %(n)d 份文档", n=done), "ok")
     return redirect(local_target(request.form.get("next"), url_for("review.queue")))
 
 
@@ -113,7 +104,7 @@ def _decide(decisions: dict[int, str], actor: str, reason: str) -> int:
                 done += 1
             _retrain_if_due(s, svc)
     except DmsError as exc:
-        flash(str(exc), "error")
+        flash(error_flash(exc), "error")
         return 0
     return done
 
@@ -139,7 +130,7 @@ def edit_facts(doc_id: int) -> Any:
                 cls.set_fact(s, doc_id, field, value, actor=name)
             after_commit(s, partial(_reindex, svc, doc_id))
     except DmsError as exc:
-        flash(str(exc), "error")
+        flash(error_flash(exc), "error")
     return redirect(url_for("documents.show", doc_id=doc_id))
 
 

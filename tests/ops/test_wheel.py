@@ -34,6 +34,8 @@ assert load_checklist(settings.checklist_path)  # the checklist the archive is c
 app = create_app(settings)
 page = app.test_client().get("/login")
 assert page.status_code == 200 and "登录" in page.get_data(as_text=True), page.status_code
+# the compiled catalogs ship: English comes from en/LC_MESSAGES/messages.mo
+assert "Log in" in app.test_client().get("/login?lang=en").get_data(as_text=True)
 for name in app.jinja_env.list_templates():  # every template ships and compiles
     app.jinja_env.get_template(name)
 assert "physical/index.html" in app.jinja_env.list_templates()
