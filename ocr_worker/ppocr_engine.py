@@ -33,7 +33,8 @@ import numpy as np
 from errorkit import ConfigError, ExternalToolError, ExternalToolTimeout, MissingDependencyError
 from ocr_worker.engine import EngineOutput, mean_confidence
 from ocr_worker.orientation import LINE_ASPECT, LineEvidence
-from ocr_worker.reading_order import Piece, group_rows, order_text
+from ocr_worker.layout import read_order
+from ocr_worker.reading_order import Piece, order_text
 from ocr_worker.results import BBox, Word
 from ocr_worker.text_layer import build_page_pdf
 
@@ -113,19 +114,19 @@ def _bbox(quad: Any) -> BBox:
     return (int(min(xs)), int(min(ys)), int(round(max(xs))), int(round(max(ys))))
 
 
-def _line_words(line_no: int, item: list[Any]) -> list[Word]:
+def _line_words(line_no: int, item: list[Any], block: int = 0) -> list[Word]:
     """Words of one detected line: per character for Chinese, per word for Latin, as the
     recogniser's CTC alignment places them; the whole line as one word if that failed."""
     box, text, score = item[0], str(item[1]), float(item[2])
     if len(item) >= 6 and item[3] and len(item[3]) == len(item[4]) == len(item[5]):
         words = [
-            Word(str(t), round(float(c) * 100, 2), _bbox(q), 0, line_no)
+            Word(str(t), round(float(c) * 100, 2), _bbox(q), block, line_no)
             for q, t, c in zip(item[3], item[4], item[5], strict=True)
             if str(t).strip()
         ]
         if "".join(w.text for w in words) == "".join(text.split()):
             return words
-    return [Word(text, round(score * 100, 2), _bbox(box), 0, line_no)]
+    return [Word(text, round(score * 100, 2), _bbox(box), block, line_no)]
 
 
 class PpOcrEngine:
@@ -173,12 +174,17 @@ class PpOcrEngine:
 
     def _output(self, image: Path, items: list[list[Any]], *, dpi: int,
                 pdf: bool) -> EngineOutput:
-        # Lines in reading order (rows top to bottom, cells left to right); their index is
-        # the word's line id, so the text layer and the words JSON follow the same order.
-        rows = group_rows(items, lambda it: _bbox(it[0]))
-        ordered = [it for row in rows for it in row]
-        words = [w for n, it in enumerate(ordered, 1) for w in _line_words(n, it)]
-        text = order_text([Piece(str(it[1]), _bbox(it[0])) for it in ordered])
+        # Lines in reading order: layout regions (cards side by side, columns) one after
+        # the other, in each rows top to bottom, cells left to right. A line's index is
+        # its words' line id, so the text layer and the words JSON follow the same order.
+        regions = read_order(items, lambda it: _bbox(it[0]))
+        ordered = [(n, it) for n, region in enumerate(regions, 1)
+                   for row in region for it in row]
+        words = [w for line, (region, it) in enumerate(ordered, 1)
+                 for w in _line_words(line, it, region)]
+        text = "\n".join(
+            order_text([Piece(str(it[1]), _bbox(it[0])) for row in region for it in row])
+            for region in regions)
         pdf_path = None
         if pdf:
             out = image.with_name(f"{image.stem}.{self.name}.pdf")
@@ -188,7 +194,7 @@ class PpOcrEngine:
             text=text,
             mean_confidence=round(mean_confidence(words), 2),
             pdf=pdf_path,
-            raw={"lines": str(len(ordered))},
+            raw={"lines": str(len(ordered)), "regions": str(len(regions))},
         )
 
     def searchable_page_pdf(
