@@ -17,7 +17,8 @@ blocks with a recursive XY-cut on the pieces' boxes:
 The larger of the two candidate gaps (in line heights) is cut first, the classic XY-cut
 rule: a title above two cards is cut off by its blank band before the cards are split.
 
-Pure: boxes in, groups out; no engine, image or dms code.
+Pure: boxes in, groups out; no engine, image or dms code (and no reading_order: the
+tesseract engine, which reading_order imports from, uses this module too).
 """
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ import statistics
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from ocr_worker.reading_order import group_rows
 from ocr_worker.results import BBox
 
 T = TypeVar("T")
@@ -46,6 +46,17 @@ _MIN_ROWS = 2
 
 def _height(b: BBox) -> int:
     return max(1, b[3] - b[1])
+
+
+def _row_count(boxes: list[BBox]) -> int:
+    """How many text rows ``boxes`` make: the rule of ``reading_order.group_rows`` (a box
+    joins a row whose band it overlaps by half the shorter height), counted only."""
+    bands: list[BBox] = []
+    for b in sorted(boxes, key=lambda b: (b[1] + b[3]) / 2):
+        if not any(min(r[3], b[3]) - max(r[1], b[1]) >= 0.5 * min(_height(r), _height(b))
+                   for r in bands[-3:]):
+            bands.append(b)
+    return len(bands)
 
 
 def _gaps(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -74,9 +85,7 @@ def _column_split(boxes: list[BBox], idx: list[int], line_h: float) -> int | Non
         return None
     left = [boxes[i] for i in idx if boxes[i][2] <= lo]
     right = [boxes[i] for i in idx if boxes[i][0] >= hi]
-    rows_l = len(group_rows(left, lambda b: b))
-    rows_r = len(group_rows(right, lambda b: b))
-    if min(rows_l, rows_r) < _MIN_ROWS:
+    if min(_row_count(left), _row_count(right)) < _MIN_ROWS:
         return None
     small, other = (left, right) if len(left) <= len(right) else (right, left)
     partnered = sum(1 for b in small if any(_aligned(b, o) for o in other))
@@ -137,8 +146,3 @@ def _stacked(upper: list[int], lower: list[int], boxes: list[BBox]) -> bool:
     lx0, lx1 = min(boxes[i][0] for i in lower), max(boxes[i][2] for i in lower)
     below = min(boxes[i][1] for i in lower) >= max(boxes[i][3] for i in upper) - 1
     return below and min(ux1, lx1) > max(ux0, lx0)
-
-
-def read_order(items: Sequence[T], bbox: Callable[[T], BBox]) -> list[list[list[T]]]:
-    """Regions in reading order, each as rows (top to bottom) of items (left to right)."""
-    return [group_rows(region, bbox) for region in regions(items, bbox)]

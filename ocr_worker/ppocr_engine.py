@@ -34,8 +34,8 @@ from errorkit import ConfigError, ExternalToolError, ExternalToolTimeout, Missin
 from ocr_worker.engine import EngineOutput, is_cjk, mean_confidence
 from ocr_worker.latin_spaces import Glyph, ink_box, restore_spaces
 from ocr_worker.orientation import LINE_ASPECT, LineEvidence
-from ocr_worker.layout import read_order
-from ocr_worker.reading_order import Piece, order_text
+from ocr_worker.layout import regions as layout_regions
+from ocr_worker.reading_order import Piece, group_rows, order_text
 from ocr_worker.results import BBox, Word
 from ocr_worker.text_layer import build_page_pdf
 
@@ -232,7 +232,8 @@ class PpOcrEngine:
         # its words' line id, so the text layer and the words JSON follow the same order.
         grey = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)
         items = [_with_spaces(grey, it) for it in items]
-        regions = read_order(items, lambda it: _bbox(it[0]))
+        regions = [group_rows(region, lambda it: _bbox(it[0]))
+                   for region in layout_regions(items, lambda it: _bbox(it[0]))]
         ordered = [(n, it) for n, region in enumerate(regions, 1)
                    for row in region for it in row]
         words = [w for line, (region, it) in enumerate(ordered, 1)
