@@ -108,9 +108,13 @@ def _cut(boxes: list[BBox], idx: list[int], line_h: float) -> list[list[int]]:
         right = [i for i in idx if boxes[i][2] > column]
         return _cut(boxes, left, line_h) + _cut(boxes, right, line_h)
     if band is not None:
-        top = [i for i in idx if boxes[i][3] <= band[0]]
-        bottom = [i for i in idx if boxes[i][3] > band[0]]
-        return _cut(boxes, top, line_h) + _cut(boxes, bottom, line_h)
+        top = _cut(boxes, [i for i in idx if boxes[i][3] <= band[0]], line_h)
+        bottom = _cut(boxes, [i for i in idx if boxes[i][3] > band[0]], line_h)
+        if len(top) == 1 and len(bottom) == 1:
+            # Bands one above the other are one region: reading them row-wise together is
+            # reading each in turn. Regions differ only across a column gutter.
+            return [top[0] + bottom[0]]
+        return top + bottom
     return [idx]
 
 
@@ -126,26 +130,5 @@ def regions(items: Sequence[T], bbox: Callable[[T], BBox]) -> list[list[T]]:
     if not boxes:
         return []
     line_h = statistics.median(_height(b) for b in boxes)
-    blocks = _cut(boxes, list(range(len(boxes))), line_h)
-    # Adjacent blocks from horizontal cuts only are one region: row-wise reading of them
-    # together is exactly the reading of each in turn. Regions differ only across a gutter.
-    return [[items[i] for i in sorted(block)] for block in _merge_bands(blocks, boxes)]
-
-
-def _merge_bands(blocks: list[list[int]], boxes: list[BBox]) -> list[list[int]]:
-    """Consecutive blocks stacked one above the other (their x ranges overlap and no
-    column cut lies between them) merged back into one region."""
-    out: list[list[int]] = []
-    for block in blocks:
-        if out and _stacked(out[-1], block, boxes):
-            out[-1] = out[-1] + block
-        else:
-            out.append(list(block))
-    return out
-
-
-def _stacked(upper: list[int], lower: list[int], boxes: list[BBox]) -> bool:
-    ux0, ux1 = min(boxes[i][0] for i in upper), max(boxes[i][2] for i in upper)
-    lx0, lx1 = min(boxes[i][0] for i in lower), max(boxes[i][2] for i in lower)
-    below = min(boxes[i][1] for i in lower) >= max(boxes[i][3] for i in upper) - 1
-    return below and min(ux1, lx1) > max(ux0, lx0)
+    return [[items[i] for i in sorted(block)]
+            for block in _cut(boxes, list(range(len(boxes))), line_h)]
