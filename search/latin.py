@@ -32,21 +32,25 @@ LONG_WORD = 10
 _LETTERS_RE = re.compile(r"[A-Za-z]+")
 
 
-def latin_runs(text: str) -> list[str]:
-    """The page's runs of consecutive letter-only tokens, each de-spaced and lower-cased
-    (runs shorter than a gram are left out: no query gram could match them)."""
-    runs: list[str] = []
-    cur: list[str] = []
-    for tok in spaced_tokens(text).split():
-        if _LETTERS_RE.fullmatch(tok):
-            cur.append(tok.lower())
-            continue
-        if cur:
-            runs.append("".join(cur))
-            cur = []
-    if cur:
-        runs.append("".join(cur))
+# A maximal run of letter-only tokens in ``spaced_tokens`` output (tokens are separated by
+# single spaces): one C-level scan instead of a Python test per token.
+_RUN_RE = re.compile(r"(?:(?<= )|^)[A-Za-z]+(?: [A-Za-z]+)*(?= |$)")
+_ANY_LETTER_RE = re.compile(r"[A-Za-z]")
+
+
+def runs_of_spaced(spaced: str) -> list[str]:
+    """The runs of consecutive letter-only tokens in ``spaced_tokens`` output, each
+    de-spaced and lower-cased (runs shorter than a gram are left out: no query gram could
+    match them)."""
+    if _ANY_LETTER_RE.search(spaced) is None:  # most Chinese pages: nothing to do
+        return []
+    runs = (m.group().replace(" ", "").lower() for m in _RUN_RE.finditer(spaced))
     return [r for r in runs if len(r) >= GRAM]
+
+
+def latin_runs(text: str) -> list[str]:
+    """:func:`runs_of_spaced` of a text."""
+    return runs_of_spaced(spaced_tokens(text))
 
 
 def grams(run: str) -> list[str]:
@@ -58,10 +62,10 @@ def grams(run: str) -> list[str]:
 RUN_FILLER = "000"
 
 
-def latin_grams(text: str) -> str:
-    """What the tantivy ``_lj`` fields index: each run's trigrams in a row, runs separated
-    by :data:`RUN_FILLER`, space-separated."""
-    return f" {RUN_FILLER} ".join(" ".join(grams(run)) for run in latin_runs(text))
+def latin_grams(spaced: str) -> str:
+    """What the tantivy ``_lj`` fields index, from ``spaced_tokens`` output: each run's
+    trigrams in a row, runs separated by :data:`RUN_FILLER`, space-separated."""
+    return f" {RUN_FILLER} ".join(" ".join(grams(run)) for run in runs_of_spaced(spaced))
 
 
 def latin_runs_text(text: str) -> str:

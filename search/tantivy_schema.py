@@ -102,7 +102,7 @@ def make_document(p: PageDoc) -> tantivy.Document:
             doc.add_text(f + BIGRAM_SUFFIX, bigrams_of_spaced(spaced))
             for n, suffix in GRAM_FIELDS:
                 doc.add_text(f + suffix, ngrams_of_spaced(spaced, n))
-            if grams := latin_grams(value):
+            if grams := latin_grams(spaced):
                 doc.add_text(f + LATIN_SUFFIX, grams)
     for f in KEYWORD_FIELDS:
         value = getattr(p, f).strip()

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from search.analysis import spaced_tokens
 from search.base import PageDoc, SearchQuery
 from search.es_requests import build_bulk_actions, build_index_body, build_search_body
 from search.latin import joined_query, latin_grams, latin_runs, query_grams
@@ -65,7 +66,8 @@ def test_identifiers_and_short_words_stay_exact(index: TantivyIndex) -> None:
 def test_runs_and_grams() -> None:
     assert latin_runs("供用电 POWER SUPPLY合同 Contract No. 12 ab x 3 y") == \
         ["powersupply", "contractno", "abx"]  # "y": shorter than a gram
-    assert latin_grams("ABCD 合 efg") == "abc bcd 000 efg"
+    assert latin_grams(spaced_tokens("ABCD 合 efg")) == "abc bcd 000 efg"
+    assert latin_runs("x1abc abc1 Ab-Cd") == ["abcd"]  # tokens with a digit break runs
     assert joined_query(["power", "supply"]) == "powersupply"
     assert joined_query(["contract"]) is None  # a short single word: whole-word only
     assert joined_query(["gdht2024"]) is None and joined_query(["ab"]) is None
