@@ -108,8 +108,8 @@ def word_runs(groups: Sequence[Sequence[Term]],
         if len(group) != 1:
             return None
         t = group[0]
-        if t.field is not None or t.identifier:
-            return None
+        if t.field is not None or t.identifier or _ANY_LETTER_RE.search(t.text) is None:
+            return None  # (a Chinese word is not analysed a second time here)
         toks = tokens_of(t.text)
         return toks if letter_tokens(toks) else None
 
