@@ -14,7 +14,7 @@ import itertools
 import re
 import statistics
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -26,8 +26,10 @@ from errorkit import (
 )
 from hanzi.ranges import WRITTEN_WITHOUT_SPACES, python_class
 from ocr_worker import tesseract_api
+from ocr_worker.layout import regions
 from ocr_worker.pdf_image import put_image_under_text
 from ocr_worker.results import Word
+from ocr_worker.text_layer import relayer_page_pdf
 from ocr_worker.tools import run_tool, tesseract_env
 
 # Han, CJK punctuation, kana, hangul, full-width forms: characters written without spaces.
@@ -166,6 +168,25 @@ def parse_tsv(tsv: str) -> tuple[list[Word], list[tuple[int, int, int]]]:
     return words, keys
 
 
+def by_region(words: list[Word], keys: list[tuple[int, int, int]]
+              ) -> tuple[list[Word], list[tuple[int, int, int]]] | None:
+    """Tesseract's words regrouped by layout region (:mod:`ocr_worker.layout`), or None
+    when the page is one region. Its own layout analysis reads two ID cards side by side
+    as lines running across both; inside a region its order and lines are kept (a line
+    across two regions is cut in two), and region n's blocks are numbered n * 1000 + b."""
+    found = regions(list(range(len(words))), lambda i: words[i].bbox)
+    if len(found) < 2:
+        return None
+    out_words: list[Word] = []
+    out_keys: list[tuple[int, int, int]] = []
+    for n, region in enumerate(found, 1):
+        for i in region:
+            block, par, line = keys[i]
+            out_words.append(replace(words[i], block=n * 1000 + block))
+            out_keys.append((n * 1000 + block, par, line))
+    return out_words, out_keys
+
+
 class TesseractEngine:
     """Tesseract 5, loaded once per worker process (:mod:`ocr_worker.tesseract_api`). One
     recognition pass gives the TSV (boxes, confidences) and, when asked, the PDF page."""
@@ -194,10 +215,17 @@ class TesseractEngine:
                                      psm=self.psm_for(layout), timeout=timeout, pdf_base=pdf_base,
                                      try_inverted=layout != "block")
         words, keys = parse_tsv(tsv)
+        split = by_region(words, keys)
         pdf_path = None
         if pdf_base is not None:
             text_layer = pdf_base.with_name(pdf_base.name + ".pdf")
             pdf_path = put_image_under_text(text_layer, image, text_layer)
+            if split is not None:  # tesseract's own layer interleaves the regions
+                pdf_path = relayer_page_pdf(pdf_path, image, split[0],
+                                            pdf_base.with_name(pdf_base.name + ".regions.pdf"),
+                                            dpi=dpi)
+        if split is not None:
+            words, keys = split
         return EngineOutput(
             words=words,
             text=assemble_text(words, keys),

@@ -31,8 +31,10 @@ import cv2
 import numpy as np
 
 from errorkit import ConfigError, ExternalToolError, ExternalToolTimeout, MissingDependencyError
-from ocr_worker.engine import EngineOutput, mean_confidence
+from ocr_worker.engine import EngineOutput, is_cjk, mean_confidence
+from ocr_worker.latin_spaces import Glyph, ink_box, restore_spaces
 from ocr_worker.orientation import LINE_ASPECT, LineEvidence
+from ocr_worker.layout import regions as layout_regions
 from ocr_worker.reading_order import Piece, group_rows, order_text
 from ocr_worker.results import BBox, Word
 from ocr_worker.text_layer import build_page_pdf
@@ -113,19 +115,71 @@ def _bbox(quad: Any) -> BBox:
     return (int(min(xs)), int(min(ys)), int(round(max(xs))), int(round(max(ys))))
 
 
-def _line_words(line_no: int, item: list[Any]) -> list[Word]:
-    """Words of one detected line: per character for Chinese, per word for Latin, as the
-    recogniser's CTC alignment places them; the whole line as one word if that failed."""
-    box, text, score = item[0], str(item[1]), float(item[2])
+def _glyphs(item: list[Any]) -> list[Glyph] | None:
+    """The characters of one detected line with their boxes, as the recogniser's CTC
+    alignment places them (spaces included), or None when the engine gave none."""
     if len(item) >= 6 and item[3] and len(item[3]) == len(item[4]) == len(item[5]):
-        words = [
-            Word(str(t), round(float(c) * 100, 2), _bbox(q), 0, line_no)
-            for q, t, c in zip(item[3], item[4], item[5], strict=True)
-            if str(t).strip()
-        ]
-        if "".join(w.text for w in words) == "".join(text.split()):
-            return words
-    return [Word(text, round(score * 100, 2), _bbox(box), 0, line_no)]
+        glyphs = [Glyph(str(t), _bbox(q)) for q, t in zip(item[3], item[4], strict=True)]
+        if "".join(g.text for g in glyphs).split() == str(item[1]).split():
+            return glyphs
+    return None
+
+
+def _with_spaces(grey: np.ndarray | None, item: list[Any]) -> list[Any]:
+    """``item`` with the Latin word spaces the recogniser dropped put back
+    (:mod:`ocr_worker.latin_spaces`)."""
+    glyphs = _glyphs(item)
+    if grey is None or glyphs is None:
+        return item
+    restored = restore_spaces(grey, glyphs)
+    if len(restored) == len(glyphs):
+        return item
+    quads, chars, scores = [], [], []
+    k = 0
+    for g in restored:
+        x0, y0, x1, y1 = g.bbox
+        quads.append([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+        chars.append(g.text)
+        if k < len(glyphs) and g is glyphs[k]:  # the engine's own glyph
+            scores.append(float(item[5][k]))
+            k += 1
+        else:  # an inserted space: as sure as the letter before it
+            scores.append(scores[-1] if scores else float(item[2]))
+    return [item[0], "".join(chars), item[2], quads, chars, scores]
+
+
+def _line_words(line_no: int, item: list[Any], block: int = 0,
+                grey: np.ndarray | None = None) -> list[Word]:
+    """Words of one detected line: per character for Chinese, per word for Latin letters
+    and digits (the word's box shrunk to its ink, so the gap to the next word is the
+    printed space), as the recogniser's CTC alignment places them; the whole line as one
+    word if that failed."""
+    box, text, score = item[0], str(item[1]), float(item[2])
+    glyphs = _glyphs(item)
+    if glyphs is None:
+        return [Word(text, round(score * 100, 2), _bbox(box), block, line_no)]
+    words: list[Word] = []
+    run: list[tuple[Glyph, float]] = []
+
+    def flush() -> None:
+        if run:
+            b = (min(g.bbox[0] for g, _ in run), min(g.bbox[1] for g, _ in run),
+                 max(g.bbox[2] for g, _ in run), max(g.bbox[3] for g, _ in run))
+            conf = sum(c for _, c in run) / len(run)
+            words.append(Word("".join(g.text for g, _ in run), round(conf * 100, 2),
+                              ink_box(grey, b) if grey is not None else b, block, line_no))
+            run.clear()
+
+    for g, c in zip(glyphs, item[5], strict=True):
+        if not g.text.strip():
+            flush()
+        elif is_cjk(g.text[0]):
+            flush()
+            words.append(Word(g.text, round(float(c) * 100, 2), g.bbox, block, line_no))
+        else:
+            run.append((g, float(c)))
+    flush()
+    return words
 
 
 class PpOcrEngine:
@@ -173,12 +227,20 @@ class PpOcrEngine:
 
     def _output(self, image: Path, items: list[list[Any]], *, dpi: int,
                 pdf: bool) -> EngineOutput:
-        # Lines in reading order (rows top to bottom, cells left to right); their index is
-        # the word's line id, so the text layer and the words JSON follow the same order.
-        rows = group_rows(items, lambda it: _bbox(it[0]))
-        ordered = [it for row in rows for it in row]
-        words = [w for n, it in enumerate(ordered, 1) for w in _line_words(n, it)]
-        text = order_text([Piece(str(it[1]), _bbox(it[0])) for it in ordered])
+        # Lines in reading order: layout regions (cards side by side, columns) one after
+        # the other, in each rows top to bottom, cells left to right. A line's index is
+        # its words' line id, so the text layer and the words JSON follow the same order.
+        grey = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)
+        items = [_with_spaces(grey, it) for it in items]
+        regions = [group_rows(region, lambda it: _bbox(it[0]))
+                   for region in layout_regions(items, lambda it: _bbox(it[0]))]
+        ordered = [(n, it) for n, region in enumerate(regions, 1)
+                   for row in region for it in row]
+        words = [w for line, (region, it) in enumerate(ordered, 1)
+                 for w in _line_words(line, it, region, grey)]
+        text = "\n".join(
+            order_text([Piece(str(it[1]), _bbox(it[0])) for row in region for it in row])
+            for region in regions)
         pdf_path = None
         if pdf:
             out = image.with_name(f"{image.stem}.{self.name}.pdf")
@@ -188,7 +250,7 @@ class PpOcrEngine:
             text=text,
             mean_confidence=round(mean_confidence(words), 2),
             pdf=pdf_path,
-            raw={"lines": str(len(ordered))},
+            raw={"lines": str(len(ordered)), "regions": str(len(regions))},
         )
 
     def searchable_page_pdf(

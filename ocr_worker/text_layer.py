@@ -56,6 +56,12 @@ _LATIN = re.compile(r"[0-9A-Za-z][0-9A-Za-z\-/.]*\Z")
 # Pieces closer than this share of their height are one run: the spacing of characters
 # within a printed number, well under a space between words (~0.35 of a digit's height).
 _RUN_GAP = 0.3
+# Between two words of letters: a letter gap inside a word is under a tenth of the height.
+_WORD_GAP = 0.15
+
+
+def _word(text: str) -> bool:
+    return len(text) >= 3 and text.isascii() and text.isalpha()
 
 
 def join_latin_runs(line: list[Word]) -> list[Word]:
@@ -72,7 +78,12 @@ def join_latin_runs(line: list[Word]) -> list[Word]:
             px0, py0, px1, py1 = prev.bbox
             x0, y0, x1, y1 = w.bbox
             height = max(py1 - py0, y1 - y0, 1)
-            if x0 - px1 <= _RUN_GAP * height and x1 > px0:
+            # Two words of three or more letters keep even a narrow space: the engines'
+            # boxes of Latin words are tight on the ink (PP-OCR's through
+            # ocr_worker/latin_spaces.py), so such a gap is a printed space. Identifier
+            # prefixes split by an engine are letter pairs ("SD GD HT...") or mixed.
+            limit = _WORD_GAP if _word(prev.text) and _word(w.text) else _RUN_GAP
+            if x0 - px1 <= limit * height and x1 > px0:
                 out[-1] = Word(prev.text + w.text, min(prev.conf, w.conf),
                                (min(px0, x0), min(py0, y0), max(px1, x1), max(py1, y1)),
                                prev.block, prev.line)

@@ -16,6 +16,7 @@ from typing import Any
 
 from errorkit import QueryError
 from search.analysis import normalize_identifier, normalize_text, tokenize
+from search.latin import GRAM, joined_query, latin_runs_text, word_runs
 from search.base import (
     FACET_FIELDS,
     FACET_SIZE,
@@ -32,6 +33,8 @@ KEYWORD_FIELDS = ["customer_no", "business_no", "business_type", "doc_type", "te
 NORMALISED_KEYS = {"customer_no", "business_no"}
 IDENTIFIER_BOOST = 10.0  # an exact identifier hit must outrank any text-only mention
 MLT_MAX_CHARS = 20_000  # more_like_this "like" text: enough to characterise a document
+LATIN_SUFFIX = "_lj"  # Latin words de-spaced, as letter trigrams (search/latin.py)
+LATIN_FIELDS = [f + LATIN_SUFFIX for f in TEXT_FIELDS]
 
 
 def build_index_body() -> dict[str, Any]:
@@ -45,6 +48,13 @@ def build_index_body() -> dict[str, Any]:
                     # standard tokenizer: one token per Han char, words for Latin/digits.
                     "dms_text": {"type": "custom", "tokenizer": "standard",
                                  "filter": ["cjk_width", "lowercase"]},
+                    # De-spaced Latin runs (lower case already) as trigrams in a row; the
+                    # runs' "000" separator becomes a filler gram, as in tantivy.
+                    "dms_latin": {"type": "custom", "tokenizer": "dms_trigram"},
+                },
+                "tokenizer": {
+                    "dms_trigram": {"type": "ngram", "min_gram": GRAM, "max_gram": GRAM,
+                                    "token_chars": ["letter", "digit"]},
                 },
             },
         },
@@ -58,6 +68,7 @@ def build_index_body() -> dict[str, Any]:
                 "text": {**per_char, "fields": {"bigram": {"type": "text", "analyzer": "cjk"}}},
                 "title": per_char,
                 "customer_name": per_char,
+                **{f: {"type": "text", "analyzer": "dms_latin"} for f in LATIN_FIELDS},
                 **{f: keyword for f in KEYWORD_FIELDS},
                 "identifiers": keyword,
                 "date": {"type": "date", "format": "strict_date"},
@@ -75,6 +86,7 @@ def page_document(p: PageDoc) -> dict[str, Any]:
         "document_id": p.document_id,
         "page_no": p.page_no,
         **{f: normalize_text(getattr(p, f)) for f in TEXT_FIELDS},
+        **{f + LATIN_SUFFIX: latin_runs_text(getattr(p, f)) for f in TEXT_FIELDS},
         "identifiers": [normalize_identifier(i) for i in p.identifiers if i.strip()],
         "date": p.date.isoformat() if p.date else None,
         "year": p.date.year if p.date else None,
@@ -96,8 +108,17 @@ def build_bulk_actions(pages: Iterable[PageDoc], index: str) -> list[dict[str, A
 
 
 def _text_query(text: str) -> dict[str, Any]:
-    return {"multi_match": {"query": normalize_text(text), "type": "phrase",
-                            "fields": list(TEXT_FIELDS)}}
+    phrase = {"multi_match": {"query": normalize_text(text), "type": "phrase",
+                              "fields": list(TEXT_FIELDS)}}
+    joined = joined_query(tokenize(text))
+    if joined is None:
+        return phrase
+    return {"bool": {"should": [phrase, _joined_query(joined)], "minimum_should_match": 1}}
+
+
+def _joined_query(joined: str) -> dict[str, Any]:
+    """Latin words de-spaced: a phrase over their letter trigrams (search/latin.py)."""
+    return {"multi_match": {"query": joined, "type": "phrase", "fields": list(LATIN_FIELDS)}}
 
 
 def _keyword_value(field: str, value: str) -> str | int:
@@ -149,12 +170,20 @@ def _filters(q: SearchQuery) -> list[dict[str, Any]]:
 
 def build_bool_query(parsed: ParsedQuery, q: SearchQuery) -> dict[str, Any]:
     must: list[dict[str, Any]] = []
-    for group in parsed.groups:
-        subs = [s for s in (term_query(t) for t in group) if s is not None]
-        if len(subs) == 1:
-            must.append(subs[0])
-        elif subs:
-            must.append({"bool": {"should": subs, "minimum_should_match": 1}})
+    for start, end, joined in word_runs(parsed.groups, tokenize):
+        if joined is not None:
+            # Latin words typed one by one: each of them, or all run together (as OCR may
+            # have read them) -- the same as the tantivy backend.
+            each = [s for s in (term_query(g[0]) for g in parsed.groups[start:end]) if s]
+            must.append({"bool": {"should": [{"bool": {"must": each}}, _joined_query(joined)],
+                                  "minimum_should_match": 1}})
+            continue
+        for group in parsed.groups[start:end]:
+            subs = [s for s in (term_query(t) for t in group) if s is not None]
+            if len(subs) == 1:
+                must.append(subs[0])
+            elif subs:
+                must.append({"bool": {"should": subs, "minimum_should_match": 1}})
     must_not = [s for s in (term_query(t) for t in parsed.excluded) if s is not None]
     query: dict[str, Any] = {}
     if must:

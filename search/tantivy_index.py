@@ -34,11 +34,13 @@ from search.base import (
     hit_from_source,
     validate_paging,
 )
+from search.latin import joined_query, query_grams, word_runs
 from search.query import ParsedQuery, Term, parse_query
 from search.tantivy_schema import (
     ANALYZER,
     BIGRAM_SUFFIX,
     GRAM_FIELDS,
+    LATIN_SUFFIX,
     META_FIELD,
     SNIPPET_FOLDED_FIELD,
     SNIPPET_TEXT_FIELD,
@@ -205,7 +207,17 @@ class TantivyIndex:
             else Query.phrase_query(self._schema, f + suffix, words)
             for f in TEXT_FIELDS
         ]
+        if (joined := joined_query(tokens)) is not None:
+            per_field += self._joined_queries(joined)
         return Query.boolean_query([(Occur.Should, q) for q in per_field])
+
+    def _joined_queries(self, joined: str) -> list[Query]:
+        """Latin words de-spaced: a phrase over their letter trigrams (search/latin.py)."""
+        grams: list[str | tuple[int, str]] = list(query_grams(joined))
+        return [Query.term_query(self._schema, f + LATIN_SUFFIX, _word(grams[0]))
+                if len(grams) == 1 else
+                Query.phrase_query(self._schema, f + LATIN_SUFFIX, grams)
+                for f in TEXT_FIELDS]
 
     def _term_query(self, t: Term) -> Query | None:
         if t.field == "year":
@@ -249,11 +261,22 @@ class TantivyIndex:
 
     def build_query(self, parsed: ParsedQuery, q: SearchQuery) -> Query:
         clauses: list[tuple[Occur, Query]] = []
-        for group in parsed.groups:
-            subs = [s for s in (self._term_query(t) for t in group) if s is not None]
-            if subs:
-                clauses.append((Occur.Must, subs[0] if len(subs) == 1 else
-                                Query.boolean_query([(Occur.Should, s) for s in subs])))
+        for start, end, joined in word_runs(parsed.groups, self._tokens):
+            if joined is not None:
+                # Latin words typed one by one: each of them, or all of them run together
+                # as OCR may have read them ("POWERSUPPLYCONTRACT").
+                each = [w for t in (g[0] for g in parsed.groups[start:end])
+                        if (w := self._term_query(t)) is not None]
+                either = [Query.boolean_query([(Occur.Must, w) for w in each]),
+                          *self._joined_queries(joined)]
+                clauses.append((Occur.Must, Query.boolean_query(
+                    [(Occur.Should, q) for q in either])))
+                continue
+            for group in parsed.groups[start:end]:
+                subs = [s for s in (self._term_query(t) for t in group) if s is not None]
+                if subs:
+                    clauses.append((Occur.Must, subs[0] if len(subs) == 1 else
+                                    Query.boolean_query([(Occur.Should, s) for s in subs])))
         for t in parsed.excluded:
             ex = self._term_query(t)
             if ex is not None:

@@ -4,11 +4,12 @@ Kept apart from the query side (``tantivy_index``) because it alone decides the
 contents of an index on disk: a change here needs a reindex, a change there does not
 (the search benchmark keys its reusable indexes on this module and ``analysis``).
 
-Every text field is indexed four ways, all from the Simplified-folded token stream:
+Every text field is indexed five ways, all from the Simplified-folded token stream:
 single characters/Latin words (``text``), Han bigrams (``text_bi``), 4-grams
-(``text_q``) and 8-grams (``text_o``). A query word or phrase uses the longest grams
-that fit, so it is one term or a phrase of few, selective terms (see
-``TantivyIndex._text_query``).
+(``text_q``), 8-grams (``text_o``), and its Latin words de-spaced as letter trigrams
+(``text_lj``, see ``search.latin``: a heading OCR read without spaces is still found).
+A query word or phrase uses the longest grams that fit, so it is one term or a phrase
+of few, selective terms (see ``TantivyIndex._text_query``).
 
 What a hit needs is stored in three parts, so that building one costs no more than it
 must (at 100k pages the old single JSON "source" with the page text in it, parsed and
@@ -35,6 +36,7 @@ from search.analysis import (
     spaced_tokens,
 )
 from search.base import PageDoc, page_to_source
+from search.latin import latin_grams
 from search.query import NORMALISED_KEY_FIELDS
 
 ANALYZER = "dms_text"
@@ -42,6 +44,7 @@ TEXT_FIELDS = ("text", "title", "customer_name")  # what a plain query term sear
 BIGRAM_SUFFIX = "_bi"  # each text field also indexed as Han bigrams (see bigrams_of_spaced)
 QUAD_SUFFIX = "_q"  # ... as Han 4-grams and as Han 8-grams (see ngrams_of_spaced)
 OCT_SUFFIX = "_o"
+LATIN_SUFFIX = "_lj"  # ... and its Latin words de-spaced, as letter trigrams (search/latin.py)
 # n-gram size -> field suffix, longest first: the order a query tries them in
 GRAM_FIELDS: tuple[tuple[int, str], ...] = ((OCT, OCT_SUFFIX), (QUAD, QUAD_SUFFIX))
 KEYWORD_FIELDS = ("customer_no", "business_no", "business_type", "doc_type", "team", "state")
@@ -70,6 +73,7 @@ def build_schema() -> tantivy.Schema:
         sb.add_text_field(f + BIGRAM_SUFFIX, stored=False, tokenizer_name=ANALYZER)
         for _, suffix in GRAM_FIELDS:
             sb.add_text_field(f + suffix, stored=False, tokenizer_name=ANALYZER)
+        sb.add_text_field(f + LATIN_SUFFIX, stored=False, tokenizer_name=ANALYZER)
     for f in KEYWORD_FIELDS:  # fast = facets via aggregate()
         sb.add_text_field(f, stored=False, tokenizer_name="raw", fast=True)
     sb.add_text_field("identifiers", stored=False, tokenizer_name="raw")
@@ -98,6 +102,8 @@ def make_document(p: PageDoc) -> tantivy.Document:
             doc.add_text(f + BIGRAM_SUFFIX, bigrams_of_spaced(spaced))
             for n, suffix in GRAM_FIELDS:
                 doc.add_text(f + suffix, ngrams_of_spaced(spaced, n))
+            if grams := latin_grams(spaced):
+                doc.add_text(f + LATIN_SUFFIX, grams)
     for f in KEYWORD_FIELDS:
         value = getattr(p, f).strip()
         if value:  # no "" bucket in facets

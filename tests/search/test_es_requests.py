@@ -69,7 +69,9 @@ def test_bulk_actions_upsert_by_page_id_with_normalised_copies() -> None:
     assert doc["page"]["customer_no"] == " 33０1 "
     assert set(doc) == {"page_id", "document_id", "page_no", "text", "title", "customer_name",
                         "customer_no", "business_no", "business_type", "doc_type", "team",
-                        "state", "identifiers", "date", "year", "page"}
+                        "state", "identifiers", "date", "year", "page",
+                        "text_lj", "title_lj", "customer_name_lj"}
+    assert doc["text_lj"] == "abc"  # Latin runs de-spaced (search/latin.py)
 
 
 def test_search_body_words_phrases_or_and_exclusion() -> None:
