@@ -36,15 +36,16 @@ from dms.sample_data import render_document  # noqa: E402
 from dms.sample_data.forms import BUILDERS  # noqa: E402
 from ocr_worker import ppocr_engine  # noqa: E402
 from ocr_worker.metrics import cer  # noqa: E402
-from tests.ocr.test_latin_spaces import FONTS, LINES, NOTO  # noqa: E402
+from hanzi.fonts import NOTO_SANS, WQY_ZENHEI  # noqa: E402
+from tests.ocr.test_latin_spaces import FONTS, LINES  # noqa: E402
 from tests.ocr.test_layout import id_cards_side_by_side  # noqa: E402
 
 DPI = 300
 # The test's typefaces and sizes, and three more it does not pin (where a wrong space was
 # seen while tuning: WenQuanYi's wide letter spacing, Noto Sans at 60 px).
-HEADING_FONTS = {**FONTS, "sans-60": (NOTO + "NotoSansCJK-Regular.ttc", 60),
-                 "wqy-40": ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 40),
-                 "wqy-60": ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 60)}
+HEADING_FONTS = {**FONTS, "sans-60": (str(NOTO_SANS.regular), 60),
+                 "wqy-40": (str(WQY_ZENHEI.regular), 40),
+                 "wqy-60": (str(WQY_ZENHEI.regular), 60)}
 
 
 class _OnceModel:

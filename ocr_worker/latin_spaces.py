@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ocr_worker.results import BBox
+from hanzi.ranges import is_han
 
 # A word space in Latin type is ~0.25-0.33 em wide plus the side bearings; letter spacing
 # is under 0.1 em, a little more beside a narrow letter (I, l). Measured on Noto Sans
@@ -47,7 +48,7 @@ def _letter(ch: str) -> bool:
 
 def _han(ch: str) -> bool:
     # Ideographs only, not CJK punctuation: a space after "：" or before "（" means nothing.
-    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
+    return is_han(ch)
 
 
 def _boundary(a: str, b: str) -> bool:
