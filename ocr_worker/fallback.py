@@ -35,8 +35,6 @@ INK_MM2_PER_CHAR = 6.0
 # a page read completely gives 0.74 (the densest measured, 8.1 mm² a character) or more;
 # the faint sideways contract left unturned read 207 of 764 characters (0.27).
 SHORT_SHARE = 0.4
-# Ink (mm²) above which an empty reading is a loss, not a blank page: five characters.
-INK_FOR_TEXT_MM2 = 5 * INK_MM2_PER_CHAR
 MIN_TEXT_CHARS = 5
 # Under this DPI a page is read again at UPSAMPLE times its size.
 UPSAMPLE_BELOW_DPI = 250
@@ -54,26 +52,47 @@ _ANALYSIS_DPI = 150
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
-def glyph_ink_mm2(grey: np.ndarray, dpi: int) -> float:
-    """Area of paper (mm²) covered by glyph-sized ink, on an Otsu-binarised 150-dpi copy.
+@dataclass(frozen=True)
+class Ink:
+    glyph_mm2: float  # paper covered by glyph-sized ink components
+    share: float  # share of the page's pixels that are ink of any size (specks too)
 
-    Components larger than a big character (rules, table frames, photo boxes, page-edge
-    shadows) are not counted: they are ink but no text."""
+    @property
+    def has_text(self) -> bool:
+        """Ink enough for text: five characters' worth of glyphs, or as much ink of any
+        size as the orientation step calls "not blank" (a faint scan's strokes break into
+        specks too small to count as glyphs)."""
+        return self.glyph_mm2 >= 5 * INK_MM2_PER_CHAR or self.share >= BLANK_INK_SHARE
+
+
+# The detect_orientation and deskew steps take a page under this ink share as blank.
+BLANK_INK_SHARE = 0.002
+
+
+def measure_ink(grey: np.ndarray, dpi: int) -> Ink:
+    """The page's ink on an Otsu-binarised 150-dpi copy. Glyph ink leaves out components
+    larger than a big character (rules, table frames, photo boxes, page-edge shadows:
+    ink but no text) and single pixels (grain).
+
+    Faint scans measure low (their strokes are broken), so the estimate errs towards
+    fewer expected characters: it misses some short readings but raises no false ones."""
     scale = min(1.0, _ANALYSIS_DPI / max(dpi, 1))
     small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     _, mask = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     if mask.mean() > 0.5 * 255:  # Otsu split a blank page's paper grain: no ink
-        return 0.0
+        return Ink(0.0, 0.0)
     n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if n <= 1:
-        return 0.0
+        return Ink(0.0, 0.0)
     eff_dpi = dpi * scale
     big = eff_dpi * 0.4  # 10 mm: larger than any body-text character or word fragment
     w, h = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
     area = stats[1:, cv2.CC_STAT_AREA]
-    glyph = (w < big) & (h < big) & (area > 1)
+    small_enough = (w < big) & (h < big)
+    glyph = small_enough & (area > 1)
     mm_per_px = 25.4 / eff_dpi
-    return float(area[glyph].sum()) * mm_per_px * mm_per_px
+    return Ink(float(area[glyph].sum()) * mm_per_px * mm_per_px,
+               float(area[small_enough].sum()) / mask.size)
 
 
 def text_chars(text: str) -> int:
@@ -97,13 +116,13 @@ def low_confidence_for(engine: str, deployment: float) -> float:
     return max(deployment, ENGINE_LOW_CONFIDENCE.get(engine, 0.0))
 
 
-def judge(out: EngineOutput, ink_mm2: float, low_confidence: float) -> Judgement:
-    """How plausible ``out`` is for a page with ``ink_mm2`` of glyph ink; a mean
-    confidence under ``low_confidence`` (see :func:`low_confidence_for`) is poor."""
+def judge(out: EngineOutput, ink: Ink, low_confidence: float) -> Judgement:
+    """How plausible ``out`` is for a page with ``ink``; a mean confidence under
+    ``low_confidence`` (see :func:`low_confidence_for`) is poor."""
     chars = text_chars(out.text)
-    expected = ink_mm2 / INK_MM2_PER_CHAR
+    expected = ink.glyph_mm2 / INK_MM2_PER_CHAR
     reasons = []
-    if ink_mm2 >= INK_FOR_TEXT_MM2 and chars < MIN_TEXT_CHARS:
+    if ink.has_text and chars < MIN_TEXT_CHARS:
         reasons.append("empty_with_ink")
     elif chars >= MIN_TEXT_CHARS and chars < SHORT_SHARE * expected:
         reasons.append("short_for_ink")

@@ -36,9 +36,9 @@ def read_again(src: Path, ctx: PageContext) -> Path:
     if out is None or image is None:
         return src
     grey = ctx.grey(image)
-    ink = fb.glyph_ink_mm2(grey, ctx.dpi)
+    ink = fb.measure_ink(grey, ctx.dpi)
     best = fb.judge(out, ink, fb.low_confidence_for(ctx.engine, ctx.low_confidence))
-    ctx.notes["ink_mm2"] = round(ink)
+    ctx.notes["ink"] = [round(ink.glyph_mm2), round(ink.share, 4)]
     ctx.notes["quality"] = {"reasons": list(best.reasons), "chars": best.chars,
                             "expected": best.expected, "score": best.score}
     if not best.poor:
