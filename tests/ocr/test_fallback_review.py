@@ -3,11 +3,12 @@ on the document page and in the review queue, and its document's type counted as
 confidence in the gap report until a person confirms it (issue 20)."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from PIL import Image
 from sqlalchemy.orm import Session
 
 from dms.db.models import Document, Page
@@ -22,6 +23,7 @@ from dms.web.page_review import reason_labels
 from tests.classify.conftest import Env, make_env
 from tests.classify.test_web_cli import NoQueue
 from tests.reports.conftest import business, doc, svc, team  # noqa: F401 (svc: fixture)
+from tests.worker.conftest import WorkerSystem, save_pdf, worker_system  # noqa: F401
 
 PASSWORD = "review-pw-123"
 BELOW = 0.6
@@ -116,3 +118,17 @@ def test_gap_report_counts_a_poorly_read_document_as_low_confidence(
 def _status(s: Session, services: Services) -> dict[str, str]:
     return {r["doc_type"]: r["status"]
             for r in gap_rows(s, services.checklist, BELOW, GapFilter())}
+
+
+@pytest.mark.slow
+def test_the_worker_stores_the_reason(worker_system: Callable[..., WorkerSystem],  # noqa: F811
+                                      tmp_path: Path) -> None:
+    """A real worker reads a scan whose one page is blank: flagged, the reasons stored."""
+    system = worker_system()
+    system.start_worker(concurrency=1)
+    blank = save_pdf([Image.new("L", (1240, 1754), 255)], tmp_path / "blank.pdf")
+    doc_id = system.add_document(blank)
+    system.wait_finished(doc_id)
+    (page,) = system.pages(doc_id)
+    assert page.needs_review
+    assert page.review_reason.split(",") == ["low_confidence", "almost_no_text"]
