@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
-from dms.sample_data.hard import HardPage, render_hard_page
+from dms.sample_data.hard import HardPage, hard_pages, render_hard_page, save_hard_page
 from dms.settings import Settings, load_settings
 from ocr_worker import fallback as fb
 from ocr_worker import steps as st
@@ -105,3 +106,22 @@ def test_a_poor_reading_is_read_again_and_the_better_kept(
     assert len(ctx.notes["fallback"]) <= fb.MAX_EXTRA_READS
     # the kept reading is the most plausible of all read, never a worse one
     assert ctx.notes["quality"]["score"] >= max(t[3] for t in ctx.notes["fallback"]) - 1e-9
+
+
+def test_hard_pages_are_deterministic_and_cover_the_kinds(tmp_path: Path) -> None:
+    pages = hard_pages(24, seed=3)
+    assert pages == hard_pages(24, seed=3)
+    assert {p.degrade for p in pages} == {"faint_bilevel", "low_contrast", "heavy_jpeg",
+                                          "plain"}
+    assert {p.rotation for p in pages} == {0, 90, 180, 270}
+    assert any(p.sparse for p in pages) and any(p.dpi < 250 for p in pages)
+    p = HardPage("SFZM", 5, 0, "faint_bilevel", ink=0.5, threshold=165, dpi=200,
+                 rotation=90, side_by_side=True)
+    a, lines = save_hard_page(p, tmp_path / "a")
+    b, _ = save_hard_page(p, tmp_path / "b")
+    assert a.read_bytes() == b.read_bytes() and a.suffix == ".tif"
+    with Image.open(a) as im:
+        assert im.mode == "1" and im.info["compression"] == "group4"
+        assert im.info["dpi"][0] == pytest.approx(200)
+        assert im.width > im.height  # turned a quarter: an A4 portrait page lies on its side
+    assert any("公民身份号码" in line for line in lines)
