@@ -15,7 +15,13 @@ and are compared in one run:
 Goals for the default engine: mean CER <= 0.05 overall and <= 0.08 on Traditional pages, at
 no less than half of tesseract's pages per minute.
 
+* on the harder corpus (``--corpus hard``, :mod:`dms.sample_data.hard`) also p95 CER per
+  group (faint bilevel, sparse), pages read empty, orientation errors, pages with
+  CER > 0.3 not flagged for review, how many pages the fallback chain read again, and the
+  worst five pages.
+
 Usage:  .venv/bin/python benchmarks/ocr_engines_bench.py [--pages 30] [--seed 11]
+        [--corpus hard] [--no-judges]
 The pages are cached in --cache-dir, so a second invocation starts at once.
 """
 from __future__ import annotations
@@ -73,6 +79,10 @@ def run_worker(engine: str, pages_dir: Path, out: Path, orientation_engine: str)
         rows.append({
             "file": entry["file"], "script": entry["script"], "layout": entry["layout"],
             "rotation": entry["rotation"], "seal": bool(entry.get("seals")),
+            "degrade": entry.get("degrade", ""), "chars": len("".join(result.text.split())),
+            "needs_review": result.needs_review,
+            "review_reasons": result.notes.get("review_reasons", []),
+            "fallback": result.notes.get("fallback"),
             "rotation_found": result.rotation,
             "cer": cer(entry["text"], result.text),
             "cer_engine_mix": cer(entry["text"], engine_mix),
@@ -126,9 +136,17 @@ def run_orientation_worker(pages_dir: Path, out: Path) -> None:
 # --- the driver ---------------------------------------------------------------------------
 
 
-def make_pages(cache: Path, n: int, seed: int, traditional_share: float) -> Path:
+def make_pages(cache: Path, n: int, seed: int, traditional_share: float,
+               corpus: str = "normal") -> Path:
     from dms.sample_data import generate_pages
+    from dms.sample_data.hard import generate_hard_pages
 
+    if corpus == "hard":
+        pages = cache / f"hard-n{n}-s{seed}"
+        if not (pages / "truth.json").exists():
+            print(f"generating {n} hard pages in {pages} ...", flush=True)
+            generate_hard_pages(pages, n, seed=seed)
+        return pages
     pages = cache / f"pages-n{n}-s{seed}-t{traditional_share}"
     if not (pages / "truth.json").exists():
         print(f"generating {n} pages in {pages} ...", flush=True)
@@ -137,19 +155,21 @@ def make_pages(cache: Path, n: int, seed: int, traditional_share: float) -> Path
 
 
 def run_engines(pages: Path, out_dir: Path, orientation_engine: str,
-                parallel: bool) -> dict[str, dict[str, Any]]:
+                parallel: bool, judges: bool = True) -> dict[str, dict[str, Any]]:
     """One worker process per engine. CPU time is measured per engine by running them one
     after another when ``parallel`` is off, else from each worker's own rusage sums."""
     results: dict[str, dict[str, Any]] = {}
     procs: dict[str, subprocess.Popen[bytes]] = {}
     started: dict[str, float] = {}
     # Orientation judged by each engine, on the side (its CPU time is its own).
-    orientation = subprocess.Popen([sys.executable, __file__, "--worker", "orientation",
-                                    "--pages-dir", str(pages), "--out",
-                                    str(out_dir / "orientation.json")],
-                                   env=dict(os.environ, OMP_THREAD_LIMIT="1"))
-    if not parallel:  # or its CPU time would be counted to an engine's
-        _wait(orientation, "orientation")
+    orientation = None
+    if judges:
+        orientation = subprocess.Popen([sys.executable, __file__, "--worker", "orientation",
+                                        "--pages-dir", str(pages), "--out",
+                                        str(out_dir / "orientation.json")],
+                                       env=dict(os.environ, OMP_THREAD_LIMIT="1"))
+        if not parallel:  # or its CPU time would be counted to an engine's
+            _wait(orientation, "orientation")
     for engine in ENGINES:
         cmd = [sys.executable, __file__, "--worker", engine, "--pages-dir", str(pages),
                "--out", str(out_dir / f"{engine}.json"),
@@ -176,8 +196,9 @@ def run_engines(pages: Path, out_dir: Path, orientation_engine: str,
                                "wall_s": time.perf_counter() - started[engine]}
     for engine in ENGINES:
         results[engine].update(json.loads((out_dir / f"{engine}.json").read_text("utf-8")))
-    _wait(orientation, "orientation")
-    results["orientation"] = json.loads((out_dir / "orientation.json").read_text("utf-8"))
+    if orientation is not None:
+        _wait(orientation, "orientation")
+        results["orientation"] = json.loads((out_dir / "orientation.json").read_text("utf-8"))
     return results
 
 
@@ -199,7 +220,49 @@ GROUPS = {
     "rotated": lambda r: r["rotation"] != 0,
     "table forms": lambda r: r["layout"] == "table",
     "with seal": lambda r: r["seal"],
+    # the harder corpus (--corpus hard, dms.sample_data.hard)
+    "faint bilevel": lambda r: r.get("degrade") == "faint_bilevel",
+    "sparse": lambda r: r["layout"] == "sparse",
 }
+BAD_CER = 0.3  # a page read this badly must be flagged for review (issue 20)
+
+
+def _p95(vals: list[float]) -> float:
+    vals = sorted(vals)
+    return vals[min(len(vals) - 1, int(round(0.95 * (len(vals) - 1))))]
+
+
+def report_failures(results: dict[str, dict[str, Any]]) -> None:
+    """Not only means: p95 per group, and the counts a user meets on day one -- pages
+    read empty, pages turned wrong, bad pages not flagged -- and the worst pages."""
+    print("\nCER mean / median / p95 (pages) per group, and the failure counts:")
+    for e in ENGINES:
+        rows = results[e]["pages"]
+        print(f"  {e}:")
+        for group, pick in GROUPS.items():
+            sel = [r["cer"] for r in rows if pick(r)]
+            if sel:
+                print(f"    {group:<14} {statistics.mean(sel):6.3f} "
+                      f"{statistics.median(sel):6.3f} {_p95(sel):6.3f} ({len(sel)})")
+        empty = [r["file"] for r in rows if r.get("chars", 1) == 0]
+        turned = [r["file"] for r in rows if r["rotation_found"] != r["rotation"]]
+        silent = [r["file"] for r in rows if r["cer"] > BAD_CER and not r.get("needs_review")]
+        reread = [r for r in rows if r.get("fallback")]
+        used = [r for r in rows if any(str(x).startswith("fallback_used")
+                                       for x in r.get("review_reasons", []))]
+        again = statistics.mean(r["timings"].get("read_again", 0.0) for r in rows)
+        print(f"    pages read empty: {len(empty)} {empty or ''}")
+        print(f"    orientation errors: {len(turned)} {turned or ''}")
+        print(f"    CER > {BAD_CER} not flagged for review: {len(silent)} {silent or ''}")
+        print(f"    flagged for review: {sum(bool(r.get('needs_review')) for r in rows)}; "
+              f"read again (fallback chain): {len(reread)}, a re-read kept: {len(used)}; "
+              f"read_again step {again:.2f} s per page on average")
+        print(f"    pages per CPU-minute: {60 * len(rows) / results[e]['cpu_s']:.1f}")
+        worst = sorted(rows, key=lambda r: r["cer"], reverse=True)[:5]
+        print("    worst 5: " + "; ".join(
+            f"{r['file']} {r['cer']:.2f} rot {r['rotation']}->{r['rotation_found']} "
+            f"{r.get('degrade', '')} {r['layout']} review={r.get('needs_review')}"
+            for r in worst))
 
 
 def report(results: dict[str, dict[str, Any]]) -> None:
@@ -249,9 +312,11 @@ def report(results: dict[str, dict[str, Any]]) -> None:
         ("peak RSS largest child MB", lambda d: d["child_maxrss_mb"]),
     ):
         print(f"{label:<34}" + "".join(f"{fn(results[e]):12.2f}" for e in ENGINES))
-    pages = results["orientation"]["pages"]
-    print("\norientation judged by each engine (block layout on a small crop), same pages:")
-    for judge in ENGINES:
+    report_failures(results)
+    pages = results.get("orientation", {}).get("pages", [])
+    if pages:
+        print("\norientation judged by each engine (block layout on a small crop), same pages:")
+    for judge in ENGINES if pages else ():
         right = sum(r[judge]["found"] == r["rotation"] for r in pages)
         turned = [r for r in pages if r["rotation"]]
         right_turned = sum(r[judge]["found"] == r["rotation"] for r in turned)
@@ -291,6 +356,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="engine whose block-mode confidence judges page orientation")
     p.add_argument("--sequential", action="store_true",
                    help="run the engines one after the other instead of side by side")
+    p.add_argument("--corpus", choices=("normal", "hard"), default="normal",
+                   help="hard: dms.sample_data.hard (faint bilevel, sparse, low dpi, stamps)")
+    p.add_argument("--no-judges", action="store_true",
+                   help="skip the side run that has each engine judge the orientation")
     p.add_argument("--worker", choices=(*ENGINES, "orientation"), help=argparse.SUPPRESS)
     p.add_argument("--pages-dir", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -301,12 +370,13 @@ def main(argv: list[str] | None = None) -> int:
     if a.worker:
         run_worker(a.worker, a.pages_dir, a.out, a.orientation_engine)
         return 0
-    pages = make_pages(a.cache_dir, a.pages, a.seed, a.traditional_share)
+    pages = make_pages(a.cache_dir, a.pages, a.seed, a.traditional_share, a.corpus)
     out_dir = a.cache_dir / f"run-{int(time.time())}"
     out_dir.mkdir(parents=True)
     print(f"{a.pages} pages, engines {', '.join(ENGINES)}, orientation by "
           f"{a.orientation_engine}; results in {out_dir}", flush=True)
-    results = run_engines(pages, out_dir, a.orientation_engine, parallel=not a.sequential)
+    results = run_engines(pages, out_dir, a.orientation_engine, parallel=not a.sequential,
+                          judges=not a.no_judges)
     report(results)
     return 0
 

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from errorkit import OcrError
 from ocr_worker import steps as s
+from ocr_worker.fallback_step import read_again
 from ocr_worker.results import PageResult
 from ocr_worker.steps import PageContext, Step
 
@@ -53,7 +54,8 @@ class OcrSettings(Protocol):
 # breaks the Otsu masks that orientation and deskew estimate from (measured: a 0.2° phantom
 # skew and a wrong text-axis guess on a page with a left-to-right lighting gradient).
 PAGE_STEPS: tuple[Step, ...] = (
-    s.normalise, s.clean, s.detect_orientation, s.deskew, s.recognise, s.harmonise_script,
+    s.normalise, s.clean, s.detect_orientation, s.deskew, s.recognise, read_again,
+    s.harmonise_script,
 )
 
 # A page with fewer recognised characters than this is "almost empty": maybe blank,
@@ -78,6 +80,7 @@ def make_context(
         engine=engine or settings.ocr_engine,
         orientation_engine=settings.ocr_orientation_engine,
         traditional_variant=settings.ocr_traditional_variant,
+        low_confidence=settings.ocr_low_confidence,
     )
 
 
@@ -107,11 +110,16 @@ def process_page(
 
     low_conf = out.mean_confidence < settings.ocr_low_confidence
     almost_empty = len("".join(out.text.split())) < MIN_TEXT_CHARS
-    reasons = []
-    if low_conf:
+    # The read_again step judged the reading against the page's ink (empty_with_ink,
+    # short_for_ink, low_confidence, fallback_used:<how>); without it, the text alone.
+    quality = ctx.notes.get("quality")
+    reasons: list[str] = list(quality["reasons"]) if quality else []
+    if low_conf and "low_confidence" not in reasons:
         reasons.append("low_confidence")
-    if almost_empty:
+    if almost_empty and "empty_with_ink" not in reasons:
         reasons.append("almost_no_text")
+    if "osd" in ctx.notes:  # no crop reading won clearly: OSD or "as it is" decided
+        reasons.append("orientation_uncertain")
     if existing_text and len("".join(existing_text.split())) >= SUBSTANTIAL_EXISTING_TEXT and (
         low_conf or almost_empty
     ):
@@ -126,7 +134,8 @@ def process_page(
         mean_confidence=out.mean_confidence,
         rotation=ctx.rotation,
         skew=ctx.skew,
-        needs_review=bool(reasons),
+        # A re-read that won is noted but needs no person if the reading is now plausible.
+        needs_review=any(not r.startswith("fallback_used:") for r in reasons),
         engine=ctx.engine,
         languages=ctx.languages,
         dpi=ctx.dpi,

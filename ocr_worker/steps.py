@@ -28,6 +28,8 @@ from ocr_worker.orientation import (
     CONF_MARGIN,
     OSD_MIN_CONF,
     SIDEWAYS_CV,
+    choose_turn,
+    line_axis,
     reads_upright,
     row_profile_cv,
     text_crop,
@@ -56,6 +58,7 @@ class PageContext:
     # settings.ocr_orientation_engine.
     orientation_engine: str = "tesseract"
     traditional_variant: str = "s2t"  # settings.ocr_traditional_variant
+    low_confidence: float = 60.0  # settings.ocr_low_confidence: below it a reading is poor
     # The DPI came from the source (a PDF's page size): it wins over the image file's own
     # tag, which a JPEG taken out of a PDF often has wrong (JFIF's 72 or 1).
     dpi_known: bool = False
@@ -248,8 +251,12 @@ def detect_orientation(src: Path, ctx: PageContext) -> Path:
     2. A candidate at >= 70, or with enough characters read surely (``reads_upright``),
        wins at once (an upright page costs one small OCR run); a favoured-axis winner at
        >= 45 that beats its opposite by 20 wins too.
-    3. Otherwise all four are read; a clear winner (by 10) is taken, a tie goes to OSD if
-       it agrees with one of the tied, else the page stays as it is.
+    3. Otherwise all four are read.
+    4. Anything but a sure upright read is checked against the axis of the page's text
+       lines (PP-OCR detection, ``orientation.choose_turn``): a winner off that axis is
+       dropped for the better of the axis' two turns, or upright.
+    5. When the lines show no axis, a clear winner (by 10) is taken, a tie goes to OSD
+       if it agrees with one of the tied, else the page stays as it is.
     """
     grey = ctx.grey(src)
     mask = ink_mask(grey, ctx.dpi).astype(np.uint8)
@@ -278,6 +285,19 @@ def detect_orientation(src: Path, ctx: PageContext) -> Path:
             if confs[best] >= CONF_GOOD and confs[best] - confs[other] >= AXIS_MARGIN:
                 rotation = best
                 break
+    if rotation != 0:
+        # Not a sure upright read: the text lines' axis checks the crop reads' verdict
+        # (orientation.choose_turn); the turns on that axis are read if they were not.
+        ev = line_evidence(grey)
+        ctx.notes["orientation_lines"] = [round(ev.horizontal), round(ev.vertical),
+                                          round(ev.votes_0, 1), round(ev.votes_180, 1),
+                                          ev.lines]
+        axis = line_axis(ev)
+        if axis is not None and rotation not in axis:
+            for r in axis:
+                if r not in confs:
+                    confs[r] = _orientation_read(grey, r, ctx).mean_confidence
+        rotation, ctx.notes["orientation"] = choose_turn(confs, rotation, ev)
     ctx.notes["orientation_conf"] = {str(k): v for k, v in confs.items()}
     if rotation is None:
         ranked = sorted(confs, key=lambda r: confs[r], reverse=True)

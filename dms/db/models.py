@@ -160,6 +160,9 @@ class Page(Base):
     rotation: Mapped[int] = mapped_column(Integer, default=0)
     skew: Mapped[float] = mapped_column(Float, default=0.0)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Why (issue 20): comma-separated codes from the OCR pipeline (empty_with_ink,
+    # short_for_ink, low_confidence, orientation_uncertain, fallback_used:<how>...).
+    review_reason: Mapped[str] = mapped_column(String(300), default="", server_default="")
     ocr_status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     ocr_error: Mapped[str] = mapped_column(Text, default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -22,6 +22,7 @@ from typing import Any
 
 from dms.sample_data.document import render_document
 from dms.sample_data.forms import CHANGE_TYPES, BusinessInfo
+from dms.sample_data.hard import generate_hard_pages
 from dms.sample_data.identity import CustomerProfile, contract_no, make_customer
 from dms.sample_data.output import EXT, MULTI_PAGE, save_document
 
@@ -247,7 +248,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--traditional-share", type=float, default=None)
     p.add_argument("--noise", default="scanner", choices=("none", "light", "scanner", "heavy"))
     p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--hard", action="store_true",
+                   help="with --pages: the harder pages (faint bilevel, sparse, low dpi, "
+                        "stamps, every turn; dms.sample_data.hard)")
     a = p.parse_args(argv)
+    if a.pages and a.hard:
+        entries = generate_hard_pages(a.out_dir, a.pages, seed=a.seed)
+        print(f"wrote {len(entries)} hard pages and truth.json to {a.out_dir}")
+        return 0
     if a.pages:
         entries = generate_pages(a.out_dir, a.pages, seed=a.seed, noise=a.noise,
                                  workers=a.workers, traditional_share=(

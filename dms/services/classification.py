@@ -158,13 +158,19 @@ def _words(services: Services, page: Page) -> list[dict[str, Any]]:
 
 # --- the review queue ---------------------------------------------------------------------
 
+def poor_reading() -> Any:
+    """The document has a page the OCR flagged for review (issue 20): its type and facts
+    were drawn from a poor reading, so they count as unsure until a person confirms."""
+    return exists().where(Page.document_id == Document.id, Page.needs_review.is_(True))
+
+
 def review_filter(settings: Settings) -> Any:
     """Documents a person must look at: no type, a type below the confidence setting, or
     a flagged fact -- unless a person already confirmed the type and no fact is flagged."""
     flagged = exists().where(DocumentFact.document_id == Document.id, DocumentFact.flag != "")
     unsure = and_(Document.type_confirmed.is_(False), or_(
         Document.doc_type.is_(None), Document.type_confidence.is_(None),
-        Document.type_confidence < settings.classify_review_below))
+        Document.type_confidence < settings.classify_review_below, poor_reading()))
     return and_(Document.ocr_status.in_(("done", "partial")), or_(unsure, flagged))
 
 

@@ -47,7 +47,7 @@ from sqlalchemy import (ColumnElement, Integer, Select, String, and_, bindparam,
 from sqlalchemy.orm import Session, aliased
 
 from dms import translations
-from dms.db.models import Business, BusinessStepDone, Customer, Document, Team, User
+from dms.db.models import Business, BusinessStepDone, Customer, Document, Page, Team, User
 from dms.domain.checklist import Checklist
 from dms.domain.localtime import display_zone_name
 from dms.errors import ConfigError, ConflictError, InvalidInputError
@@ -148,7 +148,11 @@ def _document_aggregates(review_below: float) -> tuple[Any, Any, Any]:
     """Per (business, type): best status rank (3 confirmed, 2 classified, 1 low), the
     lowest document id of that rank, the highest confidence."""
     confirmed = Document.type_confirmed.is_(True)
-    sure = and_(Document.type_confirmed.is_(False), Document.type_confidence >= review_below)
+    # A document with a page the OCR flagged (issue 20: poor reading, reason on the page)
+    # counts as low confidence, whatever the classifier said, until a person confirms it.
+    poor = exists().where(Page.document_id == Document.id, Page.needs_review.is_(True))
+    sure = and_(Document.type_confirmed.is_(False), Document.type_confidence >= review_below,
+                ~poor)
     rank = func.max(case((confirmed, 3), (sure, 2), else_=1))
     doc_id = func.coalesce(func.min(case((confirmed, Document.id))),
                            func.min(case((sure, Document.id))), func.min(Document.id))

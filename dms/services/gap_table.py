@@ -50,7 +50,9 @@ log = logging.getLogger(__name__)
 
 # Changing how pairs are computed or formatted changes this, which invalidates every
 # built table (it is part of the fingerprint).
-DEFINITION_VERSION = 2  # 2: statuses in Chinese in the stored CSV cells
+# 2: statuses in Chinese in the stored CSV cells; 3: a document with a page flagged for
+# review by the OCR counts as low confidence (issue 20)
+DEFINITION_VERSION = 3
 MAX_REFRESH = 2000  # dirty businesses one commit catches up; more wait for a rebuild
 TRIGGERS = {"sqlite": 9, "postgresql": 6}  # per watched table 3 / 2 (migration 0012)
 _SEPARATOR = "\x1f"  # between a business's CSV tails; never in a checklist name

@@ -267,6 +267,7 @@ def ocr_page(services: Services, page_id: int, dispatcher: Dispatcher, *,
             page.text, page.confidence = result.text, result.mean_confidence
             page.rotation, page.skew = result.rotation, result.skew
             page.needs_review, page.engine = result.needs_review, result.engine
+            page.review_reason = ",".join(result.notes.get("review_reasons", []))[:300]
             page.words_key, page.page_pdf_key = words_key, pdf_key
             page.ocr_status, page.ocr_error = "done", ""
             page.ocr_finished_at = datetime.now(UTC)

@@ -32,7 +32,7 @@ from dms.services.audit_log import HEADINGS_ZH as AUDIT_HEADINGS
 from dms.services.gap_report import STATUS_NAMES_ZH
 from dms.services.report_formats import HEADINGS_ZH as GAP_HEADINGS
 from dms.translations import DIRECTORY, DOMAIN, LOCALES
-from dms.web import i18n, names, review, search_views
+from dms.web import i18n, names, page_review, review, search_views
 
 ROOT = DIRECTORY.parent.parent
 SOURCES = (ROOT / "dms", ROOT / "ingest")
@@ -69,7 +69,7 @@ def extracted() -> Catalog:
         names.EVENT_STATUS_NAMES_ZH, names.ACTION_NAMES_ZH, names.GROUP_NAMES_ZH,
         names.BATCH_STATUS_NAMES_ZH, names.ACTOR_NAMES_ZH, review.FLAG_NAMES,
         i18n.HTTP_TITLES_ZH,
-        search_views.FACET_LABELS)
+        search_views.FACET_LABELS, page_review.REASON_NAMES, page_review.HOW_NAMES)
     for table in tables:
         for name in table.values():
             if name not in cat:

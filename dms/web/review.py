@@ -7,10 +7,11 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, \
     url_for
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from dms.classify.registry import ModelStatus, load_active
-from dms.db.models import Document
+from dms.db.models import Document, Page
 from dms.db.session import after_commit, session_scope
 from dms.domain.access import Action
 from dms.domain.facts import FIELD_NAMES_ZH, FIELDS
@@ -21,11 +22,18 @@ from dms.services.container import Services
 from dms.web.access import allowed_teams, current_user, pii, principal, requires, services
 from dms.web.i18n import error_flash, translate
 from dms.web.params import local_target, page_arg
+from dms.web.page_review import reason_labels
 
 bp = Blueprint("review", __name__)
 PAGE_SIZE = 50
 
 FLAG_NAMES = {cls.FLAG_MISMATCH: "与档案户号不符", cls.FLAG_CHECKSUM: "校验失败"}
+
+
+def _pages_to_review(s: Session, doc_id: int) -> list[Page]:
+    """The document's pages the OCR flagged (their reasons are shown on the row)."""
+    return list(s.scalars(select(Page).where(
+        Page.document_id == doc_id, Page.needs_review.is_(True)).order_by(Page.page_no)))
 
 
 def _actor() -> str:
@@ -55,7 +63,8 @@ def queue() -> Any:
         docs = s.scalars(q.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
         total = cls.review_count(s, svc.settings, teams)
         rows = [{"doc": d, "decision": cls.last_auto_decision(s, d.id),
-                 "flags": [f for f in cls.facts_of(s, d.id) if f.flag]} for d in docs]
+                 "flags": [f for f in cls.facts_of(s, d.id) if f.flag],
+                 "pages": _pages_to_review(s, d.id)} for d in docs]
         return render_template("review.html", rows=rows, total=total, page=page,
                                pages=max(1, -(-total // PAGE_SIZE)), status=_status(svc),
                                threshold=svc.settings.classify_review_below,
@@ -162,3 +171,11 @@ def _panel() -> dict[str, Any]:
                     "field_names": FIELD_NAMES_ZH, "flag_names": FLAG_NAMES,
                     "status": _status(svc)}
     return {"classification_panel": classification_panel}
+
+
+@bp.app_context_processor
+def _reasons() -> dict[str, Any]:
+    """``review_reasons(page)``: why the OCR flagged a page, in words (page_review.py)."""
+    def review_reasons(page: Any) -> list[str]:
+        return reason_labels(getattr(page, "review_reason", "") or "", translate)
+    return {"review_reasons": review_reasons}
