@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from hanzi.ranges import HAN
 from ocr_worker.engine import EngineOutput
 
 MAX_EXTRA_READS = 3
@@ -49,7 +50,7 @@ MIN_GAIN = 0.02
 ENGINE_LOW_CONFIDENCE = {"ppocr": 80.0, "ppocr5": 80.0}
 
 _ANALYSIS_DPI = 150
-_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN = re.compile(f"[{HAN}]")
 
 
 @dataclass(frozen=True)
