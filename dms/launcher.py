@@ -18,12 +18,14 @@ import click
 from pydantic import SecretStr
 
 from dms.db.session import session_scope
-from dms.errors import DmsError
+from dms.cli_scale import reindex_with_progress
+from dms.errors import DmsError, SearchIndexUnreadable
 from dms.services.container import Services
 from dms.services.events import receive_event
 from dms.services.users import create_user
 from dms.web.security import ensure_secret_key_file, resolve_secret_key
 from dms.web.server import run_development, run_production
+from search.registry import discard_embedded_index
 
 DEMO_USERS = (
     ("admin", "admin", "系统管理员", None),
@@ -69,6 +71,20 @@ def announce_sample_businesses(services: Services, folder: Path) -> int:
     return announced
 
 
+def rebuild_unreadable_index(services: Services) -> int | None:
+    """An embedded index written by an older dms (another schema) cannot be opened: rebuild
+    it from the database before serving, as ``dms reindex`` would, instead of starting with
+    every search answering 503. Returns the pages indexed, or None if it opened as it was."""
+    try:
+        services.index  # noqa: B018
+        return None
+    except SearchIndexUnreadable as exc:
+        click.echo(f"{exc.message}", err=True)
+    discard_embedded_index(services.settings)
+    with session_scope(services.sessions) as s:
+        return reindex_with_progress(s, services.index, 0)
+
+
 def demo_password(data_dir: Path) -> str:
     """One random demo password per installation, kept so it can be printed again."""
     f = data_dir / "demo-password.txt"
@@ -100,6 +116,10 @@ def up(c: object, sample: bool, customers: int, dev: bool) -> None:
         settings.secret_key = SecretStr(key_file.read_text(encoding="utf-8").strip())
     resolve_secret_key(settings)  # a weak DMS_SECRET_KEY stops here, before any work
     upgrade(settings.database_url)
+    rebuilt = rebuild_unreadable_index(services)
+    if rebuilt is not None:
+        click.echo(f"搜索索引已按新版本重建 / search index rebuilt for this version: "
+                   f"{rebuilt} pages")
     password = demo_password(settings.data_dir)
     with session_scope(services.sessions) as s:
         for username, role, name, team in DEMO_USERS:

@@ -1,11 +1,13 @@
 """The application factory."""
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from flask import Flask, g
 from werkzeug.routing import IntegerConverter
 
+from dms.errors import SearchIndexUnreadable
 from dms.services.container import Services, build_services
 from dms.services.dispatch import Dispatcher
 from dms.settings import Settings
@@ -13,6 +15,8 @@ from dms.web.i18n import get_locale, init_app as init_i18n, translate
 from dms.web.security import install as install_security, resolve_secret_key
 from dms.worker.celery_app import make_celery
 from dms.worker.dispatcher import CeleryDispatcher
+
+log = logging.getLogger(__name__)
 
 
 class RowIdConverter(IntegerConverter):
@@ -48,7 +52,10 @@ def create_app(settings: Settings, *, dispatcher: Dispatcher | None = None,
         # Open the embedded index as the worker boots: opened lazily, a gunicorn worker
         # whose first search came after the directory was removed would create a new,
         # empty index and answer "no hits" instead of 503 naming `dms reindex`.
-        svc.index  # noqa: B018
+        try:
+            svc.index  # noqa: B018
+        except SearchIndexUnreadable as exc:  # serve anyway: search answers 503 naming the fix
+            log.warning("search index unreadable at start: %s (%s)", exc.message, exc.hint)
     if svc.index_retry is None:  # index updates failing after commit: retried by the queue
         svc.index_retry = getattr(dispatcher, "reindex_documents", None)
 

@@ -154,3 +154,27 @@ def test_app_opens_the_embedded_index_at_boot(app, web_services, login_as) -> No
     resp = client.get(SEARCH)
     assert resp.status_code == 503, resp.get_json()
     assert "dms reindex" in resp.get_json()["error"]["hint"]
+
+
+def test_dms_up_rebuilds_an_index_of_an_older_schema(tmp_path: Path) -> None:
+    """An index written by an older dms (another schema) cannot be opened; `dms up` rebuilds
+    it from the database before serving instead of starting with every search at 503."""
+    import tantivy
+
+    from dms.launcher import rebuild_unreadable_index
+
+    services = make_services(tmp_path / "var")
+    arch = populate(services, customers=1)
+    services.close()
+    index_dir = services.settings.search_index_path
+    shutil.rmtree(index_dir)  # type: ignore[arg-type]
+    old = tantivy.SchemaBuilder()
+    old.add_text_field("body", stored=True)
+    index_dir.mkdir()  # type: ignore[union-attr]
+    tantivy.Index(old.build(), path=str(index_dir), reuse=False)
+
+    again = make_services(tmp_path / "var")
+    assert rebuild_unreadable_index(again) == arch.pages
+    assert again.index.count() == arch.pages
+    assert rebuild_unreadable_index(make_services(tmp_path / "var")) is None  # opens now
+    again.close()
