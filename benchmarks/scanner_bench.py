@@ -376,13 +376,24 @@ def compare(a: argparse.Namespace) -> int:
         print(row.format(label, f"{b:.2f}", f"{af:.2f}", f"{af / b:.2f}", goal))
         results[label] = {"before": b, "after": af}
     cers = {}
+    per_page: dict[str, dict[str, float]] = {}
     for name in ("before", "after"):
         texts = runs[name][0]["texts"]
-        cers[name] = sum(cer(page_truth[k], texts.get(k, "")) for k in page_truth) / len(
-            page_truth)
+        per_page[name] = {k: cer(page_truth[k], texts.get(k, "")) for k in page_truth}
+        cers[name] = sum(per_page[name].values()) / len(page_truth)
     print(row.format("CER (mean per page)", f"{cers['before']:.4f}", f"{cers['after']:.4f}",
                      f"{cers['after'] - cers['before']:+.4f}", "within +-0.005 (difference)"))
+    # Paired by page: a single page's CER swings by up to 0.1 between two readings, so
+    # the difference of two means over a few pages says little; the mean of the per-page
+    # differences with its 95% interval says whether the change is more than noise.
+    diffs = [per_page["after"][k] - per_page["before"][k] for k in page_truth]
+    mean_d = statistics.fmean(diffs)
+    half = 1.96 * statistics.stdev(diffs) / len(diffs) ** 0.5 if len(diffs) > 1 else 0.0
+    print(f"  CER change paired by page: {mean_d:+.4f}, 95% interval [{mean_d - half:+.4f}, "
+          f"{mean_d + half:+.4f}]; pages better {sum(d < -1e-9 for d in diffs)}, worse "
+          f"{sum(d > 1e-9 for d in diffs)}, same {sum(abs(d) <= 1e-9 for d in diffs)}")
     results["cer"] = cers
+    results["cer_paired"] = {"mean": mean_d, "half_interval": half, "per_page": per_page}
     ratios = {name: runs[name][0]["stored"] / runs[name][0]["originals"] for name in runs}
     print(row.format("bytes stored beside originals / originals", f"{ratios['before']:.2f}",
                      f"{ratios['after']:.2f}", "", "after <= 0.3"))
