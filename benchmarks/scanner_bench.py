@@ -22,7 +22,7 @@ storage, measured in the same run on the same files. Figures:
 
 Usage:  .venv/bin/python benchmarks/scanner_bench.py [--pages 24] [--seed 7]
         [--before main] [--after HEAD] [--concurrency 2] [--rounds 1] [--ppocr]
-        [--engine tesseract|ppocr] [--vs-engine-only] [--keep DIR (reused by a rerun)]
+        [--engine tesseract|ppocr|ppocr5] [--vs-engine-only] [--keep DIR (reused by a rerun)]
 """
 from __future__ import annotations
 
@@ -288,9 +288,12 @@ def vs_engine(a: argparse.Namespace, root: Path) -> dict[str, float]:
     alone = child(after, "steps", str(root / "files"), "--root", str(root / f"{a.engine}-alone"),
                   "--engine", a.engine, "--engine-only", save=root / f"{a.engine}-alone.json")
     pipe_rate, alone_rate = pipe["pages"] / pipe["cpu"] * 60, alone["pages"] / alone["cpu"] * 60
+    load = os.getloadavg()
     print(f"{a.engine}: pages per CPU-minute on the same {alone['pages']} pages: engine "
           f"alone {alone_rate:.2f}, pipeline (dms worker -c {a.concurrency}) {pipe_rate:.2f}, "
-          f"ratio {pipe_rate / alone_rate:.2f} (goal >= 0.9)")
+          f"ratio {pipe_rate / alone_rate:.2f} (goal >= 0.9); CPU s per page "
+          f"{pipe['cpu'] / pipe['pages']:.2f} against {alone['cpu'] / alone['pages']:.2f}; "
+          f"load average {load[0]:.1f}")
     return {"alone": alone_rate, "pipeline": pipe_rate}
 
 
