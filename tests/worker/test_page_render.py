@@ -12,6 +12,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
+from dms.services.fsck import run_fsck
 from dms.services.ocr_flow import RENDERED_SUFFIX, prepare_document
 from tests.worker.conftest import WorkerSystem, save_pdf, small_page
 
@@ -47,6 +48,9 @@ def test_text_pages_are_rendered_by_their_page_tasks(
     assert second.image_key.endswith(RENDERED_SUFFIX) and not store.exists(second.image_key)
     assert second.dpi == system.settings.ocr_dpi
     assert "户号" in second.existing_text  # the text layer is still read at the split
+    # fsck does not miss an image the page task has yet to render.
+    assert [p.kind for p in run_fsck(system.services, quick=True).problems
+            if p.kind == "page_image_missing"] == []
 
     system.start_worker(concurrency=1)
     doc = system.wait_finished(doc_id)
