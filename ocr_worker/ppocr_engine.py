@@ -158,7 +158,8 @@ class PpOcrEngine:
             # (and sideways lines dropped) so a wrongly oriented page reads badly.
             use_cls = layout == "auto"
             result = None
-            if detection is not None and use_cls:
+            if (detection is not None and use_cls
+                    and detection.models == ENGINE_MODELS.get(self.name)):
                 result = _read_detected(model, image, detection)
             reused = result is not None
             if result is None:
@@ -303,6 +304,7 @@ class Detection:
     boxes: np.ndarray
     shape: tuple[int, int]
     labels: tuple[tuple[str, float], ...] | None
+    models: str = ""  # the model set that found them: only its recogniser reads them
 
     def evidence(self) -> LineEvidence:
         """The orientation evidence of :func:`ocr_worker.orientation.turn_from_lines`: the
@@ -340,7 +342,7 @@ class Detection:
         else:
             pts, shape = np.stack([y, w - 1 - x], axis=-1), (w, h)
         # A turn keeps the corners' clockwise order; the one now top-left is k places back.
-        return Detection(np.roll(pts, k, axis=1).astype(np.float32), shape, None)
+        return Detection(np.roll(pts, k, axis=1).astype(np.float32), shape, None, self.models)
 
     def warped(self, matrix: np.ndarray) -> Detection:
         """The same lines after a small rotation of the page by the 2x3 affine ``matrix``
@@ -350,7 +352,7 @@ class Detection:
         h, w = self.shape
         pts[..., 0] = np.clip(pts[..., 0], 0, w)
         pts[..., 1] = np.clip(pts[..., 1], 0, h)
-        return Detection(pts.astype(np.float32), self.shape, self.labels)
+        return Detection(pts.astype(np.float32), self.shape, self.labels, self.models)
 
 
 def detect_lines(page: np.ndarray, models: str) -> Detection:
@@ -367,13 +369,13 @@ def detect_lines(page: np.ndarray, models: str) -> Detection:
         _det_params(model)
         boxes, _ = model.auto_text_det(padded)
         if boxes is None or len(boxes) == 0:
-            return Detection(np.zeros((0, 4, 2), np.float32), (raw_h, raw_w), ())
+            return Detection(np.zeros((0, 4, 2), np.float32), (raw_h, raw_w), (), models)
         _, labels, _ = model.text_cls(model.get_crop_img_list(padded, boxes))
         page_boxes = model._get_origin_points(boxes, record, raw_h, raw_w)
     except Exception as exc:  # onnxruntime and cv2 raise their own types
         raise ExternalToolError(f"ppocr line detection failed: {exc}") from exc
     return Detection(np.asarray(page_boxes, np.float32), (raw_h, raw_w),
-                     tuple((str(lab), float(sc)) for lab, sc in labels))
+                     tuple((str(lab), float(sc)) for lab, sc in labels), models)
 
 
 def _det_params(model: Any) -> None:

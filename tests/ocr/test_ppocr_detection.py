@@ -96,6 +96,10 @@ def test_reading_from_the_detection_reads_what_reading_alone_reads(
     assert reused.raw.get("detection") == "reused" and "detection" not in alone.raw
     assert reused.text == alone.text
     assert [w.text for w in reused.words] == [w.text for w in alone.words]
+    # Another detector's lines are not read by this recogniser: the page is detected again.
+    v4_lines = engine.recognise(path, languages="chi_sim", dpi=300, timeout=120,
+                                detection=detect_lines(_grey(path), "v4"))
+    assert "detection" not in v4_lines.raw and v4_lines.text == alone.text
     # A detection of another image is not used: the page is detected again.
     other = detect_lines(rotate_right_angle(_grey(path), 90), "v5")
     again = engine.recognise(path, languages="chi_sim", dpi=300, timeout=120, detection=other)
