@@ -65,6 +65,7 @@ def main() -> int:
     totals: dict[str, float] = {}
     steps = [timed(s, totals) for s in PAGE_STEPS]
     images: list[tuple[str, int]] = []
+    texts: dict[str, str] = {}  # "<file>#<page>" -> text, for the CER of this pass
     kept = a.root / "images"
     kept.mkdir(parents=True, exist_ok=True)
     n = 0
@@ -82,21 +83,25 @@ def main() -> int:
             images.append((str(keep), dpi or settings.ocr_dpi))
             if a.engine_only:
                 c0 = cpu()
-                engine.recognise(img, languages=LANGS, dpi=dpi or settings.ocr_dpi,
-                                 timeout=600.0)
+                out = engine.recognise(img, languages=LANGS, dpi=dpi or settings.ocr_dpi,
+                                       timeout=600.0)
                 totals["engine"] = totals.get("engine", 0.0) + cpu() - c0
+                texts[f"{f.name}#{i}"] = out.text
                 continue
             ctx = make_context(img, settings, page_no=i, work_dir=work / f"steps-{i}")
             if dpi is not None:
                 ctx.dpi, ctx.dpi_known = dpi, True
-            pdfs.append(process_page(img, ctx, settings, steps=steps).page_pdf)
+            result = process_page(img, ctx, settings, steps=steps)
+            pdfs.append(result.page_pdf)
+            texts[f"{f.name}#{i}"] = result.text
         if pdfs:
             c0 = cpu()
             assemble_searchable_pdf(pdfs, work / "searchable.pdf")
             totals["assemble"] = totals.get("assemble", 0.0) + cpu() - c0
         shutil.rmtree(work, ignore_errors=True)
     a.result.write_text(json.dumps({"pages": n, "steps": totals, "images": images,
-                                    "cpu": sum(totals.values())}))
+                                    "cpu": sum(totals.values()), "texts": texts},
+                                   ensure_ascii=False))
     return 0
 
 

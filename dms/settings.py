@@ -97,9 +97,11 @@ class Settings(BaseSettings):
     # "lines" -- the axis of the text lines PP-OCR's detector finds on a downscaled copy and
     # a vote of its direction classifier over them. Measured on the generated pages: both
     # right on every page (and on faint, sparse and ID-card pages in four turns), "lines"
-    # at 0.40 s of CPU a page against 0.20 s for tesseract's crop reads, so tesseract stays
-    # the default until real scans show "lines" turning fewer pages wrong (issue 20).
-    ocr_orientation_engine: str = "tesseract"
+    # at 0.40 s of CPU a page against 0.20 s for tesseract's crop reads. "auto" (the
+    # default): "lines" for pages a PP-OCR engine reads -- its own detection, which the
+    # reading then reuses, so an upright page is detected once (issue 18) --, tesseract's
+    # crop reads for pages tesseract reads.
+    ocr_orientation_engine: str = "auto"
     # On a page judged Traditional, characters read in Simplified form are written in this
     # Traditional standard: "s2t" (OpenCC standard), "s2tw" (Taiwan), "s2hk" (Hong Kong),
     # or "off" to keep the engine's mix (ocr_worker/han_script.py).

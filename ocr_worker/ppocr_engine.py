@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+from dataclasses import dataclass
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -195,8 +196,11 @@ class PpOcrEngine:
 
     def recognise(
         self, image: Path, *, languages: str, dpi: int, timeout: float, pdf: bool = False,
-        layout: str = "auto",
+        layout: str = "auto", detection: Detection | None = None,
     ) -> EngineOutput:
+        """As the protocol says; ``detection`` (from :func:`detect_lines` on this very
+        image's pixels, or moved onto them by :meth:`Detection.moved`) is used instead of
+        detecting and classifying the lines again."""
         if layout not in ("auto", "block"):
             raise ConfigError(f"unknown layout {layout!r} for {self.name}")
         if timeout <= 0:
@@ -207,7 +211,14 @@ class PpOcrEngine:
             # The direction classifier turns upside-down lines; in block layout it is off
             # (and sideways lines dropped) so a wrongly oriented page reads badly.
             use_cls = layout == "auto"
-            result, _ = model(str(image), use_cls=use_cls, return_word_box=True, text_score=0.0)
+            result = None
+            if (detection is not None and use_cls
+                    and detection.models == ENGINE_MODELS.get(self.name)):
+                result = _read_detected(model, image, detection)
+            reused = result is not None
+            if result is None:
+                result, _ = model(str(image), use_cls=use_cls, return_word_box=True,
+                                  text_score=0.0)
             items = list(result or [])
             if use_cls:
                 items = _reread_failed_lines(model, image, items)
@@ -223,7 +234,10 @@ class PpOcrEngine:
         items = [it for it in items if float(it[2]) >= TEXT_SCORE]
         if layout == "block":
             items = [it for it in items if not _is_sideways(_bbox(it[0]))]
-        return self._output(image, items, dpi=dpi, pdf=pdf)
+        out = self._output(image, items, dpi=dpi, pdf=pdf)
+        if reused:
+            out.raw["detection"] = "reused"
+        return out
 
     def _output(self, image: Path, items: list[list[Any]], *, dpi: int,
                 pdf: bool) -> EngineOutput:
@@ -333,3 +347,136 @@ def line_evidence(grey: np.ndarray, models: str = "v5") -> LineEvidence:
     except Exception as exc:  # onnxruntime and cv2 raise their own types
         raise ExternalToolError(f"ppocr orientation failed: {exc}") from exc
     return LineEvidence(horizontal, vertical, votes["0"], votes["180"], len(lines))
+
+
+# --- one detection for orientation and recognition --------------------------------------
+
+# The model set of each PP-OCR engine: the lines its recogniser reads must come from its
+# own detector.
+ENGINE_MODELS = {"ppocr": "v4", "ppocr5": "v5"}
+
+
+@dataclass(frozen=True)
+class Detection:
+    """The text lines PP-OCR's detector found on a page, as RapidOCR would for reading it:
+    quads (top-left, top-right, bottom-right, bottom-left) in the pixels of a page of
+    ``shape`` (height, width), and the direction classifier's (label, score) for each line
+    while the page lies as it was detected (None once it was turned: classify again)."""
+
+    boxes: np.ndarray
+    shape: tuple[int, int]
+    labels: tuple[tuple[str, float], ...] | None
+    models: str = ""  # the model set that found them: only its recogniser reads them
+
+    def evidence(self) -> LineEvidence:
+        """The orientation evidence of :func:`ocr_worker.orientation.turn_from_lines`: the
+        axis from every line, the vote from the classifier over the longest lines."""
+        horizontal = vertical = 0.0
+        lines = []
+        for i, quad in enumerate(self.boxes):
+            across = float(np.linalg.norm(quad[0] - quad[1]))
+            down = float(np.linalg.norm(quad[0] - quad[3]))
+            if across >= LINE_ASPECT * down:
+                horizontal += across
+                lines.append((across, i))
+            elif down >= LINE_ASPECT * across:
+                vertical += down
+                lines.append((down, i))
+        votes = {"0": 0.0, "180": 0.0}
+        for _, i in sorted(lines, key=lambda t: -t[0])[:ORIENTATION_LINES]:
+            if self.labels is not None:
+                label, score = self.labels[i]
+                votes[str(label)] = votes.get(str(label), 0.0) + float(score)
+        return LineEvidence(horizontal, vertical, votes["0"], votes["180"], len(lines))
+
+    def turned(self, clockwise: int) -> Detection:
+        """The same lines on the page turned ``clockwise`` degrees (a multiple of 90), as
+        :func:`ocr_worker.steps.rotate_right_angle` turns the pixels."""
+        k = (clockwise // 90) % 4
+        if k == 0:
+            return self
+        h, w = self.shape
+        x, y = self.boxes[..., 0], self.boxes[..., 1]
+        if k == 1:
+            pts, shape = np.stack([h - 1 - y, x], axis=-1), (w, h)
+        elif k == 2:
+            pts, shape = np.stack([w - 1 - x, h - 1 - y], axis=-1), (h, w)
+        else:
+            pts, shape = np.stack([y, w - 1 - x], axis=-1), (w, h)
+        # A turn keeps the corners' clockwise order; the one now top-left is k places back.
+        return Detection(np.roll(pts, k, axis=1).astype(np.float32), shape, None, self.models)
+
+    def warped(self, matrix: np.ndarray) -> Detection:
+        """The same lines after a small rotation of the page by the 2x3 affine ``matrix``
+        (deskew: a few degrees, frame size kept, so each corner keeps its role and each
+        line its direction)."""
+        pts = self.boxes @ matrix[:, :2].T + matrix[:, 2]
+        h, w = self.shape
+        pts[..., 0] = np.clip(pts[..., 0], 0, w)
+        pts[..., 1] = np.clip(pts[..., 1], 0, h)
+        return Detection(pts.astype(np.float32), self.shape, self.labels, self.models)
+
+
+def detect_lines(page: np.ndarray, models: str) -> Detection:
+    """Detect and classify the text lines of ``page`` (grey or BGR pixels) exactly as
+    reading the page would (RapidOCR's resize, detector and classifier), so that the
+    orientation step's detection is the reading's: an upright page is detected once."""
+    model = load_model(models)
+    img = cv2.cvtColor(page, cv2.COLOR_GRAY2BGR) if page.ndim == 2 else page
+    raw_h, raw_w = img.shape[:2]
+    try:
+        pre, ratio_h, ratio_w = model.preprocess(img)
+        padded, record = model.maybe_add_letterbox(
+            pre, {"preprocess": {"ratio_h": ratio_h, "ratio_w": ratio_w}})
+        _det_params(model)
+        boxes, _ = model.auto_text_det(padded)
+        if boxes is None or len(boxes) == 0:
+            return Detection(np.zeros((0, 4, 2), np.float32), (raw_h, raw_w), (), models)
+        _, labels, _ = model.text_cls(model.get_crop_img_list(padded, boxes))
+        page_boxes = model._get_origin_points(boxes, record, raw_h, raw_w)
+    except Exception as exc:  # onnxruntime and cv2 raise their own types
+        raise ExternalToolError(f"ppocr line detection failed: {exc}") from exc
+    return Detection(np.asarray(page_boxes, np.float32), (raw_h, raw_w),
+                     tuple((str(lab), float(sc)) for lab, sc in labels), models)
+
+
+def _det_params(model: Any) -> None:
+    # What RapidOCR's __call__ sets from its keyword defaults before detecting; set here
+    # so a detection made outside it finds the same boxes.
+    model.text_det.postprocess_op.box_thresh = 0.5
+    model.text_det.postprocess_op.unclip_ratio = 1.6
+
+
+def _read_detected(model: Any, image: Path, detection: Detection) -> list[list[Any]] | None:
+    """RapidOCR's reading of ``image`` from ``detection`` instead of a new detection: the
+    lines cut from the resized page, turned where the classifier says upside down,
+    recognised with word boxes, mapped back to the page. None when the detection does
+    not fit the image (read it the usual way)."""
+    img = model.load_img(str(image))
+    raw_h, raw_w = img.shape[:2]
+    if (raw_h, raw_w) != detection.shape:
+        return None
+    pre, ratio_h, ratio_w = model.preprocess(img)
+    record: dict[str, Any] = {"preprocess": {"ratio_h": ratio_h, "ratio_w": ratio_w}}
+    padded, record = model.maybe_add_letterbox(pre, record)
+    if record["padding_1"]["top"] or len(detection.boxes) == 0:
+        return None  # a strip, not a page, or nothing found: the usual path decides
+    boxes = [q for q in (detection.boxes / np.array([ratio_w, ratio_h], np.float32))]
+    crops = model.get_crop_img_list(padded, boxes)
+    if detection.labels is None:
+        crops, labels, _ = model.text_cls(crops)
+    else:
+        labels = [list(lab) for lab in detection.labels]
+        thresh = model.text_cls.cls_thresh
+        crops = [cv2.rotate(c, 1) if "180" in lab and sc > thresh else c
+                 for c, (lab, sc) in zip(crops, detection.labels, strict=True)]
+    rec, _ = model.text_rec(crops, True)
+    rec = model.cal_rec_boxes(crops, boxes, rec)
+    for r in rec:
+        if r[2]:
+            r[2] = model._get_origin_points(r[2], record, raw_h, raw_w).astype(
+                np.int32).tolist()
+    page_boxes = model._get_origin_points(boxes, record, raw_h, raw_w)
+    model.text_score = 0.0  # keep every line: recognise() filters after the rereads
+    result, _ = model.get_final_res(list(page_boxes), labels, rec, 0.0, 0.0, 0.0)
+    return list(result or [])

@@ -85,12 +85,41 @@ def rasterise_pages(
     to PGM (no compression to spend CPU on). ``dpi`` is also the assumed resolution of
     images that do not say theirs. ``timeout`` bounds the whole call.
     """
+    pages = split_pages(src, out_dir, dpi=dpi, max_pages=max_pages, max_pixels=max_pixels,
+                        timeout=timeout, render=True)
+    return [p for p in pages if p is not None]
+
+
+def split_pages(
+    src: Path,
+    out_dir: Path,
+    *,
+    dpi: int,
+    max_pages: int,
+    max_pixels: int,
+    timeout: float,
+    render: bool = False,
+) -> list[ScanImage | None]:
+    """The pages of ``src`` as :func:`rasterise_pages` makes them, except that a PDF page
+    that needs poppler is left to render (``None`` in its place) unless ``render``: the
+    split task takes out the scanner images (milliseconds a page) and each page task
+    renders its own page (:func:`render_pdf_page`), so a 100-page text PDF is rendered
+    on every worker at once, not page after page before the first page is read (issue
+    18). Every page is checked against ``max_pixels`` here, rendered or not."""
     out_dir.mkdir(parents=True, exist_ok=True)
     kind = sniff(src)
     deadline = time.monotonic() + timeout
     if kind == "pdf":
-        return _rasterise_pdf(src, out_dir, dpi, max_pages, max_pixels, deadline)
-    return _rasterise_image(src, out_dir, dpi, max_pages, max_pixels)
+        return _rasterise_pdf(src, out_dir, dpi, max_pages, max_pixels, deadline, render)
+    return list(_rasterise_image(src, out_dir, dpi, max_pages, max_pixels))
+
+
+def render_pdf_page(src: Path, page_no: int, out_dir: Path, *, dpi: int,
+                    timeout: float) -> ScanImage:
+    """Page ``page_no`` (from 1) of the PDF ``src`` rendered at ``dpi``, grey, to
+    ``out_dir/page-NNNN.pgm``: the page task's half of :func:`split_pages`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return _render_page(src, out_dir, page_no, dpi, time.monotonic() + timeout)
 
 
 def page_path(out_dir: Path, page_no: int, suffix: str = ".png") -> Path:
@@ -130,12 +159,13 @@ def pdf_page_sizes(src: Path) -> list[tuple[float, float]]:
 
 
 def _rasterise_pdf(
-    src: Path, out_dir: Path, dpi: int, max_pages: int, max_pixels: int, deadline: float
-) -> list[ScanImage]:
+    src: Path, out_dir: Path, dpi: int, max_pages: int, max_pixels: int, deadline: float,
+    render: bool,
+) -> list[ScanImage | None]:
     sizes = pdf_page_sizes(src)
     if len(sizes) > max_pages:
         raise BadDocumentError(f"{src.name} has {len(sizes)} pages; the limit is {max_pages}")
-    pages: list[ScanImage] = []
+    pages: list[ScanImage | None] = []
     with _open_pdf(src) as pdf:
         for i, (w, h) in enumerate(sizes, 1):
             try:
@@ -150,7 +180,8 @@ def _rasterise_pdf(
             if scan is None:
                 _check_pixels(src, i, math.ceil(w * dpi / 72), math.ceil(h * dpi / 72),
                               max_pixels, dpi)
-                scan = _render_page(src, out_dir, i, dpi, deadline)
+                if render:
+                    scan = _render_page(src, out_dir, i, dpi, deadline)
             pages.append(scan)
     return pages
 

@@ -28,6 +28,7 @@ from dms.errors import DmsError, ObjectNotFoundError
 from dms.services.container import Services
 from dms.services.dispatch import Dispatcher
 from dms.services.indexing import reindex_all
+from dms.services.ocr_flow import RENDERED_SUFFIX
 from dms.storage.base import CHUNK_SIZE
 from hanzi.ranges import COMMON_HAN
 from search import SearchQuery
@@ -192,7 +193,10 @@ def _check_derived(services: Services, doc: Document, report: FsckReport) -> boo
             if not assembled:
                 present("page_image_missing", p.image_key, p.page_no)
                 present("page_pdf_missing", p.page_pdf_key, p.page_no)
-        elif not (assembled and p.ocr_status == "failed"):
+        elif not (assembled and p.ocr_status == "failed") and not (
+                p.image_key.endswith(RENDERED_SUFFIX)):
+            # (A page poppler renders gets its image in its own page task, from the
+            # original checked above: before that task it has none to miss.)
             present("page_image_missing", p.image_key, p.page_no)
     if doc.ocr_status in FINISHED:
         if not doc.pages:

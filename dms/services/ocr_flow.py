@@ -40,7 +40,13 @@ from ocr_worker.engine import choose_engine
 from ocr_worker.pdf_assembly import assemble_searchable_pdf
 from ocr_worker.pdf_slim import slim as slim_pdf
 from ocr_worker.pipeline import make_context, process_page
-from ocr_worker.rasterise import pdf_page_sizes, pdf_text_layer, rasterise_pages, sniff
+from ocr_worker.rasterise import (
+    pdf_page_sizes,
+    pdf_text_layer,
+    render_pdf_page,
+    sniff,
+    split_pages,
+)
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +96,9 @@ def _touch_document(session: Session, doc_id: int, *, unless: tuple[str, ...] = 
 
 def prepare_document(services: Services, document_id: int, dispatcher: Dispatcher, *,
                      final_attempt: bool = False) -> int:
-    """Rasterise the original into page images in the store and queue each page.
+    """Split the original into pages and queue each. A scanner's page image is taken out
+    here and stored; a PDF page that poppler must render is rendered by its own page task
+    (:func:`_page_image`), so the pages of a text PDF render on every worker at once.
 
     A broken file fails the document at once; a retryable error (a rasterise timeout)
     is raised for the task layer to retry, and fails the document on the final attempt.
@@ -118,9 +126,9 @@ def prepare_document(services: Services, document_id: int, dispatcher: Dispatche
                 # The budget grows with the document: a page's time for each page.
                 n = len(pdf_page_sizes(src)) if sniff(src) == "pdf" else 1
                 budget = s.ocr_page_timeout_s * min(max(n, 1), s.ocr_max_pages)
-                images = rasterise_pages(src, work / "pages", dpi=s.ocr_dpi,
-                                         max_pages=s.ocr_max_pages,
-                                         max_pixels=s.ocr_max_pixels, timeout=budget)
+                images = split_pages(src, work / "pages", dpi=s.ocr_dpi,
+                                     max_pages=s.ocr_max_pages,
+                                     max_pixels=s.ocr_max_pixels, timeout=budget)
                 existing = pdf_text_layer(src) if src.suffix == ".pdf" else []
             except OcrError as exc:
                 if exc.retryable and not final_attempt:
@@ -128,9 +136,12 @@ def prepare_document(services: Services, document_id: int, dispatcher: Dispatche
                 _document_failed(session, doc, str(exc))
                 return 0
             for n, img in enumerate(images, 1):
-                key = f"pages/{doc.sha256[:2]}/{doc.sha256}/{n:04d}{img.path.suffix}"
-                services.store.put_file(key, img.path, page_image_mime(key))
-                doc.pages.append(Page(page_no=n, image_key=key, dpi=img.dpi,
+                suffix = RENDERED_SUFFIX if img is None else img.path.suffix
+                key = f"pages/{doc.sha256[:2]}/{doc.sha256}/{n:04d}{suffix}"
+                if img is not None:
+                    services.store.put_file(key, img.path, page_image_mime(key))
+                doc.pages.append(Page(page_no=n, image_key=key,
+                                      dpi=s.ocr_dpi if img is None else img.dpi,
                                       existing_text=existing[n - 1] if n <= len(existing) else ""))
             doc.page_count = len(images)
             doc.ocr_status, doc.ocr_error = "ocr", ""
@@ -162,6 +173,7 @@ class _Claim:
     doc_type: str | None = None  # for the per-type OCR engine setting
     requested_engine: str = ""  # the engine a `dms ocr --reprocess --engine` run asked for
     dpi: int | None = None  # the page image's resolution, when its source said it
+    original_key: str = ""  # the document's original (a PDF page to render comes from it)
 
 
 def _as_utc(t: datetime) -> datetime:
@@ -213,7 +225,7 @@ def _claim_page(services: Services, page_id: int, dispatcher: Dispatcher) -> _Cl
             return None
         return _Claim(page.image_key, page.document_id, page.page_no, page.document.sha256,
                       page.existing_text, page.attempts + 1, page.document.doc_type,
-                      page.document.ocr_engine, page.dpi)
+                      page.document.ocr_engine, page.dpi, page.document.original_key)
 
 
 def ocr_page(services: Services, page_id: int, dispatcher: Dispatcher, *,
@@ -229,8 +241,7 @@ def ocr_page(services: Services, page_id: int, dispatcher: Dispatcher, *,
     work = _work_dir(services, f"page-{page_id}-{os.getpid()}")
     try:
         try:
-            img = work / f"page{PurePosixPath(claim.image_key).suffix or '.png'}"
-            services.store.download(claim.image_key, img)
+            img = _page_image(services, claim, work)
             engine = choose_engine(s.ocr_engine, s.ocr_engine_by_doc_type,
                                    doc_type=claim.doc_type,
                                    requested=claim.requested_engine or None)
@@ -274,6 +285,30 @@ def ocr_page(services: Services, page_id: int, dispatcher: Dispatcher, *,
             _finalize_if_complete(session, claim.document_id, dispatcher)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+# A PDF page rendered by poppler is stored under this suffix: by its page task, which
+# renders it from the original when the split task left it to render (issue 18).
+RENDERED_SUFFIX = ".pgm"
+
+
+def _page_image(services: Services, claim: _Claim, work: Path) -> Path:
+    """The page's image in ``work``: from the store, or -- a PDF page the split task left
+    to render -- rendered here from the original and then stored under its key (so the
+    viewer, fsck and a retry see what they would see had the split task rendered it)."""
+    suffix = PurePosixPath(claim.image_key).suffix or ".png"
+    store = services.store
+    if suffix != RENDERED_SUFFIX or store.exists(claim.image_key):
+        img = work / f"page{suffix}"
+        store.download(claim.image_key, img)
+        return img
+    s = services.settings
+    original = work / "original.pdf"
+    store.download(claim.original_key, original)
+    scan = render_pdf_page(original, claim.page_no, work / "render", dpi=claim.dpi or s.ocr_dpi,
+                           timeout=float(s.ocr_page_timeout_s))
+    store.put_file(claim.image_key, scan.path, page_image_mime(claim.image_key))
+    return scan.path
 
 
 def _describe(exc: Exception, settings: Settings) -> str:

@@ -57,6 +57,10 @@ def make_celery(settings: Settings) -> Celery:
         worker_hijack_root_logger=False,
         task_always_eager=settings.task_always_eager,
         worker_concurrency=settings.worker_concurrency or os.cpu_count() or 1,
+        # A pool process loads its OCR models before it reports up (dms.worker.preload):
+        # a second or two of CPU, many more on a loaded machine, where Celery's default of
+        # 4 s killed and restarted the process in a loop.
+        worker_proc_alive_timeout=60.0,
         beat_schedule={
             "requeue-stalled-ocr": {"task": "dms.requeue_stalled",
                                     "schedule": settings.ocr_stalled_sweep_every_s},

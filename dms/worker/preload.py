@@ -15,6 +15,7 @@ from dms.errors import DmsError
 from ocr_worker import tesseract_api
 from ocr_worker.engine import TesseractEngine
 from ocr_worker.han_script import preload
+from ocr_worker.ppocr_engine import ENGINE_MODELS, load_model
 from ocr_worker.text_layer import text_font
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,9 @@ def _load_tesseract(**_: Any) -> None:
         return
     engine = TesseractEngine()
     wanted = []
-    if settings.ocr_orientation_engine == "tesseract":  # crops: first language, one block
+    crops = settings.ocr_orientation_engine == "tesseract" or (
+        settings.ocr_orientation_engine == "auto" and settings.ocr_engine == "tesseract")
+    if crops:  # crops: first language, one block
         wanted.append((settings.ocr_languages.split("+")[0], engine.psm_for("block")))
     if settings.ocr_engine == "tesseract":
         wanted.append((settings.ocr_languages, engine.psm_for("auto")))
@@ -50,3 +53,25 @@ def _load_tesseract(**_: Any) -> None:
             tesseract_api.load_models(languages, psm)
         except DmsError as exc:  # the first page reports it, with its hint, as a page error
             log.warning("tesseract %s not loaded: %s", languages, exc)
+
+
+# Written once a pool process has its PP-OCR models: from then on its CPU goes to pages
+# (benchmarks/scanner_bench.py starts its clock after it).
+PPOCR_LOADED = "PP-OCR models loaded"
+
+
+@worker_process_init.connect
+def _load_ppocr(**_: Any) -> None:
+    """Each pool process loads the PP-OCR models of the deployment's engine before taking
+    pages (0.5-1 s of CPU once per process, not on its first page). ONNX Runtime sessions
+    must not cross a fork, so this runs in the pool process, not the main one."""
+    settings = getattr(current_app, "dms_settings", None)
+    models = ENGINE_MODELS.get(settings.ocr_engine) if settings is not None else None
+    if models is None:
+        return
+    try:
+        load_model(models)
+    except DmsError as exc:  # the first page reports it, with its hint, as a page error
+        log.warning("PP-OCR %s not loaded: %s", models, exc)
+        return
+    log.info("%s (%s)", PPOCR_LOADED, models)
