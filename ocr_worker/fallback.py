@@ -47,7 +47,10 @@ MIN_GAIN = 0.02
 # PP-OCR reports high confidences even for poor readings: on the hard corpus its readings
 # at CER > 0.3 had mean confidences 70-73, good ones 90-99 (tesseract's scale is lower:
 # the deployment's ocr_low_confidence, 60, is for it). The stricter of the two applies.
-ENGINE_LOW_CONFIDENCE = {"ppocr": 80.0, "ppocr5": 80.0}
+# 85, not 80: a faint sideways annex read from its turned detection (orientation "auto")
+# came out at CER 0.54 with confidence 80.3; no page of the normal corpus falls below 85
+# (benchmarks/fallback_cost_bench.py --pages 10: 0 pages read again).
+ENGINE_LOW_CONFIDENCE = {"ppocr": 85.0, "ppocr5": 85.0}
 
 _ANALYSIS_DPI = 150
 _HAN = re.compile(f"[{HAN}]")

@@ -54,7 +54,7 @@ def test_a_reading_is_judged_against_the_ink() -> None:
 def test_engine_confidence_scales() -> None:
     # PP-OCR's confidences run high: its readings at CER > 0.3 scored 70-73 on the hard
     # corpus, so the deployment's 60 (tesseract's scale) is raised for it.
-    assert fb.low_confidence_for("ppocr5", 60) == 80
+    assert fb.low_confidence_for("ppocr5", 60) == 85
     assert fb.low_confidence_for("tesseract", 60) == 60
     assert fb.other_engine("ppocr5") == "tesseract" and fb.other_engine("tesseract") == "ppocr5"
 
