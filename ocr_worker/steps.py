@@ -29,6 +29,7 @@ from ocr_worker.orientation import (
     OSD_MIN_CONF,
     SIDEWAYS_CV,
     choose_turn,
+    decisive_turn,
     line_axis,
     reads_upright,
     row_profile_cv,
@@ -243,7 +244,8 @@ def _orientation_read(grey: np.ndarray, rotation: int, ctx: PageContext) -> Engi
     save_grey(text_crop(rotate_right_angle(grey, rotation), ctx.dpi), path, ctx.dpi)
     # The first language alone is enough to tell upright from not, at a third of the cost
     # of the usual chi_sim+chi_tra+eng.
-    reader = "tesseract" if ctx.orientation_engine == ORIENT_AUTO else ctx.orientation_engine
+    reader = ("tesseract" if ctx.orientation_engine in (ORIENT_AUTO, ORIENT_BY_LINES)
+              else ctx.orientation_engine)
     out = get_engine(reader).recognise(
         path, languages=ctx.languages.split("+")[0], dpi=ctx.dpi, timeout=ctx.remaining(),
         layout="block",
@@ -346,6 +348,7 @@ def _orient_by_lines(src: Path, grey: np.ndarray, ctx: PageContext) -> Path:
     detection = detect_lines(grey, models) if models else None
     ev = detection.evidence() if detection is not None else line_evidence(grey)
     rotation, why = turn_from_lines(ev)
+    rotation, why = _confirm_by_crop_reads(grey, ctx, rotation, why)
     if detection is not None:
         ctx.detection = detection.turned(rotation)
     ctx.notes["orientation"] = why
@@ -355,6 +358,28 @@ def _orient_by_lines(src: Path, grey: np.ndarray, ctx: PageContext) -> Path:
     if rotation == 0:
         return src
     return ctx.keep(rotate_right_angle(grey, rotation), ctx.out_path("2-orient"))
+
+
+def _confirm_by_crop_reads(grey: np.ndarray, ctx: PageContext, rotation: int,
+                           why: str) -> tuple[int, str]:
+    """One crop read at the lines' turn confirms it (about 0.1 CPU s). When it does not
+    read surely, the other turns are read and a decisive one wins (``decisive_turn``): on
+    a dense sideways contract page of the sample corpus the detector merged characters of
+    neighbouring columns into horizontal boxes and the lines said upright, while the crop
+    reads said 270 at 77.6 against 8.5-15.1. On faint pages, where every crop read is
+    noise, the lines' turn stands."""
+    first = _orientation_read(grey, rotation, ctx)
+    if reads_upright(first.mean_confidence, first.words):
+        return rotation, why
+    confs = {rotation: first.mean_confidence}
+    for r in (0, 90, 180, 270):
+        if r != rotation:
+            confs[r] = _orientation_read(grey, r, ctx).mean_confidence
+    ctx.notes["orientation_conf"] = {str(k): v for k, v in confs.items()}
+    turn = decisive_turn(confs)
+    if turn is None or turn == rotation:
+        return rotation, why
+    return turn, "crop read, decisive against the lines"
 
 
 # --- 3. deskew ----------------------------------------------------------------------
