@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dms.settings import load_settings
+from ocr_worker import ppocr_engine
 from ocr_worker import rasterise as rz
 from ocr_worker.engine import get_engine
 from ocr_worker.pdf_assembly import assemble_searchable_pdf
@@ -74,6 +75,11 @@ def main() -> int:
     kept.mkdir(parents=True, exist_ok=True)
     n = 0
     engine = get_engine(a.engine)
+    # Once-per-process costs are not page work, on either side: a worker's pool process
+    # loads and warms its PP-OCR models before taking pages (dms/worker/preload.py).
+    models = ppocr_engine.ENGINE_MODELS.get(a.engine)
+    if models and hasattr(ppocr_engine, "warm_up"):
+        ppocr_engine.warm_up(models)
     for f in sorted(a.steps.iterdir()):
         work = a.root / "work" / f.stem
         c0 = cpu()
