@@ -22,7 +22,8 @@ storage, measured in the same run on the same files. Figures:
 
 Usage:  .venv/bin/python benchmarks/scanner_bench.py [--pages 24] [--seed 7]
         [--before main] [--after HEAD] [--concurrency 2] [--rounds 1] [--ppocr]
-        [--engine tesseract|ppocr|ppocr5] [--vs-engine-only] [--keep DIR (reused by a rerun)]
+        [--engine tesseract|ppocr|ppocr5] [--vs-engine-only [--per-page]]
+        [--keep DIR (reused by a rerun)]
 """
 from __future__ import annotations
 
@@ -278,23 +279,91 @@ def raw_tesseract(images: list[tuple[Path, int]], procs: int) -> tuple[float, fl
     return time.perf_counter() - t0, children() - c0
 
 
-def vs_engine(a: argparse.Namespace, root: Path) -> dict[str, float]:
+def vs_engine(a: argparse.Namespace, root: Path) -> dict[str, Any]:
     """Figure 2 for ``a.engine``: this tree's worker against the engine alone (in one
-    process, no steps) on the page images this tree's rasteriser makes of the files."""
+    process, no steps) on the page images this tree's rasteriser makes of the files.
+
+    The two passes alternate, ``a.rounds`` of each, in the order pipeline, alone, alone,
+    pipeline, ... (ABBA): a load that rises or falls during the run (the machine is
+    shared) weighs on both sides alike. The figure is the median of the rounds' ratios.
+    With ``a.per_page`` an in-process pass of the pipeline is compared with the engine
+    alone page by page (CPU seconds, and what the steps did on the costliest pages)."""
     after = export(a.after, root / "after-code")
-    pipe = child(after, "variant", str(root / "files"), "--root", str(root / f"run-{a.engine}"),
-                 "--concurrency", str(a.concurrency), "--engine", a.engine,
-                 save=root / f"run-{a.engine}.json")
-    alone = child(after, "steps", str(root / "files"), "--root", str(root / f"{a.engine}-alone"),
-                  "--engine", a.engine, "--engine-only", save=root / f"{a.engine}-alone.json")
-    pipe_rate, alone_rate = pipe["pages"] / pipe["cpu"] * 60, alone["pages"] / alone["cpu"] * 60
-    load = os.getloadavg()
-    print(f"{a.engine}: pages per CPU-minute on the same {alone['pages']} pages: engine "
-          f"alone {alone_rate:.2f}, pipeline (dms worker -c {a.concurrency}) {pipe_rate:.2f}, "
-          f"ratio {pipe_rate / alone_rate:.2f} (goal >= 0.9); CPU s per page "
-          f"{pipe['cpu'] / pipe['pages']:.2f} against {alone['cpu'] / alone['pages']:.2f}; "
-          f"load average {load[0]:.1f}")
-    return {"alone": alone_rate, "pipeline": pipe_rate}
+    rounds: list[dict[str, float]] = []
+    for r in range(max(2, a.rounds)):  # at least one ABBA cycle
+        order = ("pipeline", "alone") if r % 2 == 0 else ("alone", "pipeline")
+        got: dict[str, dict[str, Any]] = {}
+        loads = []
+        for side in order:
+            loads.append(os.getloadavg()[0])
+            print(f"round {r + 1}: {side} ({a.engine}) ...", file=sys.stderr)
+            if side == "pipeline":
+                got[side] = child(after, "variant", str(root / "files"), "--root",
+                                  str(root / f"run-{a.engine}-{r}"), "--concurrency",
+                                  str(a.concurrency), "--engine", a.engine,
+                                  save=root / f"run-{a.engine}-{r}.json")
+            else:
+                got[side] = child(after, "steps", str(root / "files"), "--root",
+                                  str(root / f"{a.engine}-alone-{r}"), "--engine", a.engine,
+                                  "--engine-only", save=root / f"{a.engine}-alone-{r}.json")
+        loads.append(os.getloadavg()[0])
+        pipe, alone = got["pipeline"], got["alone"]
+        rounds.append({"pipeline": pipe["pages"] / pipe["cpu"] * 60,
+                       "alone": alone["pages"] / alone["cpu"] * 60,
+                       "pipe_s": pipe["cpu"] / pipe["pages"],
+                       "alone_s": alone["cpu"] / alone["pages"],
+                       "pages": alone["pages"], "load": statistics.fmean(loads)})
+    for r, x in enumerate(rounds, 1):
+        print(f"  round {r}: CPU s per page pipeline {x['pipe_s']:.2f}, engine alone "
+              f"{x['alone_s']:.2f}, ratio {x['pipeline'] / x['alone']:.2f} (load average "
+              f"{x['load']:.1f})")
+    ratio = statistics.median(x["pipeline"] / x["alone"] for x in rounds)
+    pipe_rate = statistics.median(x["pipeline"] for x in rounds)
+    alone_rate = statistics.median(x["alone"] for x in rounds)
+    print(f"{a.engine}: pages per CPU-minute on the same {rounds[0]['pages']:.0f} pages, "
+          f"median of {len(rounds)} alternated rounds: engine alone {alone_rate:.2f}, "
+          f"pipeline (dms worker -c {a.concurrency}) {pipe_rate:.2f}, ratio {ratio:.2f} "
+          f"(goal >= 0.9); load average {statistics.fmean(x['load'] for x in rounds):.1f}")
+    if a.per_page:
+        per_page(a, after, root)
+    return {"alone": alone_rate, "pipeline": pipe_rate, "ratio": ratio, "rounds": rounds}
+
+
+def per_page(a: argparse.Namespace, tree: Path, root: Path) -> None:
+    """The pipeline's steps in one process against the engine alone, page by page."""
+    from ocr_worker.metrics import cer
+
+    pipe = child(tree, "steps", str(root / "files"), "--root", str(root / f"{a.engine}-steps"),
+                 "--engine", a.engine, save=root / f"{a.engine}-steps.json")
+    alone = child(tree, "steps", str(root / "files"), "--root",
+                  str(root / f"{a.engine}-alone-pp"), "--engine", a.engine, "--engine-only",
+                  save=root / f"{a.engine}-alone-pp.json")
+    truth = {e["file"]: e["text"] for e in json.loads(
+        (root / "pages" / "truth.json").read_text())}
+    files = json.loads((root / "files.json").read_text())
+    page_truth = {f"{f}#{n}": truth[p] for f, ps in files.items() for n, p in enumerate(ps, 1)}
+    pp, al = pipe["per_page"], alone["per_page"]
+    steps = ", ".join(f"{k} {v / pipe['pages']:.2f}" for k, v in pipe["steps"].items())
+    print(f"\n{a.engine}, page by page (in-process; CPU s): pipeline "
+          f"{pipe['cpu'] / pipe['pages']:.2f} a page ({steps}), engine alone "
+          f"{alone['cpu'] / alone['pages']:.2f}")
+    for name in ("pipeline", "alone"):
+        texts = (pipe if name == "pipeline" else alone)["texts"]
+        mean = statistics.fmean(cer(page_truth[k], texts.get(k, "")) for k in page_truth)
+        print(f"  CER {name}: {mean:.4f}")
+    row = "  {:30}{:>8}{:>8}{:>8}  {}"
+    print(row.format("page", "pipe", "alone", "extra", "steps over 0.1 s; notes"))
+    for k in sorted(pp, key=lambda k: al.get(k, {}).get("cpu", 0) - pp[k]["cpu"]):
+        steps = ", ".join(f"{s} {v:.2f}" for s, v in pp[k]["steps"].items() if v > 0.1)
+        notes = pp[k]["notes"]
+        extra = [f"orientation {notes.get('orientation')}"]
+        if notes.get("fallback"):
+            extra.append(f"read again {notes['fallback']}")
+        if pp[k].get("detection") == "reused":
+            extra.append("detection reused")
+        print(row.format(k, f"{pp[k]['cpu']:.2f}", f"{al[k]['cpu']:.2f}",
+                         f"{pp[k]['cpu'] - al[k]['cpu']:+.2f}",
+                         f"{steps}; conf {pp[k]['confidence']:.1f}; " + "; ".join(extra)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -310,6 +379,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", type=Path, default=None)
     ap.add_argument("--vs-engine-only", action="store_true",
                     help="only figure 2 for --engine: this tree's pipeline vs the engine alone")
+    ap.add_argument("--per-page", action="store_true",
+                    help="with figure 2: the pipeline's steps against the engine alone, "
+                         "page by page (an extra in-process pass of each)")
     # child modes
     ap.add_argument("--variant", type=Path, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--root", type=Path, default=None, help=argparse.SUPPRESS)

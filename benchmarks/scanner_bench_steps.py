@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dms.settings import load_settings
+from ocr_worker import ppocr_engine
 from ocr_worker import rasterise as rz
 from ocr_worker.engine import get_engine
 from ocr_worker.pdf_assembly import assemble_searchable_pdf
@@ -66,10 +67,19 @@ def main() -> int:
     steps = [timed(s, totals) for s in PAGE_STEPS]
     images: list[tuple[str, int]] = []
     texts: dict[str, str] = {}  # "<file>#<page>" -> text, for the CER of this pass
+    # "<file>#<page>" -> CPU seconds of the page (engine or steps) and what the steps
+    # noted (orientation, re-reads), to compare a pipeline pass with an engine-alone pass
+    # page by page.
+    per_page: dict[str, dict[str, Any]] = {}
     kept = a.root / "images"
     kept.mkdir(parents=True, exist_ok=True)
     n = 0
     engine = get_engine(a.engine)
+    # Once-per-process costs are not page work, on either side: a worker's pool process
+    # loads and warms its PP-OCR models before taking pages (dms/worker/preload.py).
+    models = ppocr_engine.ENGINE_MODELS.get(a.engine)
+    if models and hasattr(ppocr_engine, "warm_up"):
+        ppocr_engine.warm_up(models)
     for f in sorted(a.steps.iterdir()):
         work = a.root / "work" / f.stem
         c0 = cpu()
@@ -87,20 +97,32 @@ def main() -> int:
                                        timeout=600.0)
                 totals["engine"] = totals.get("engine", 0.0) + cpu() - c0
                 texts[f"{f.name}#{i}"] = out.text
+                per_page[f"{f.name}#{i}"] = {"cpu": cpu() - c0,
+                                             "confidence": out.mean_confidence}
                 continue
             ctx = make_context(img, settings, page_no=i, work_dir=work / f"steps-{i}")
             if dpi is not None:
                 ctx.dpi, ctx.dpi_known = dpi, True
+            before = dict(totals)
             result = process_page(img, ctx, settings, steps=steps)
             pdfs.append(result.page_pdf)
             texts[f"{f.name}#{i}"] = result.text
+            page_steps = {k: round(v - before.get(k, 0.0), 3) for k, v in totals.items()
+                          if k != "rasterise" and v - before.get(k, 0.0) > 0}
+            per_page[f"{f.name}#{i}"] = {
+                "cpu": sum(page_steps.values()), "steps": page_steps,
+                "confidence": result.mean_confidence,
+                "notes": {k: result.notes.get(k) for k in (
+                    "orientation", "fallback", "quality") if k in result.notes},
+                "detection": (ctx.output.raw.get("detection") if ctx.output else None)}
         if pdfs:
             c0 = cpu()
             assemble_searchable_pdf(pdfs, work / "searchable.pdf")
             totals["assemble"] = totals.get("assemble", 0.0) + cpu() - c0
         shutil.rmtree(work, ignore_errors=True)
     a.result.write_text(json.dumps({"pages": n, "steps": totals, "images": images,
-                                    "cpu": sum(totals.values()), "texts": texts},
+                                    "cpu": sum(totals.values()), "texts": texts,
+                                    "per_page": per_page},
                                    ensure_ascii=False))
     return 0
 

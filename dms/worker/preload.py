@@ -15,7 +15,7 @@ from dms.errors import DmsError
 from ocr_worker import tesseract_api
 from ocr_worker.engine import TesseractEngine
 from ocr_worker.han_script import preload
-from ocr_worker.ppocr_engine import ENGINE_MODELS, load_model
+from ocr_worker.ppocr_engine import ENGINE_MODELS, warm_up
 from ocr_worker.text_layer import text_font
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def _load_ppocr(**_: Any) -> None:
     if models is None:
         return
     try:
-        load_model(models)
+        warm_up(models)  # loaded, and the detector's first (costliest) run done
     except DmsError as exc:  # the first page reports it, with its hint, as a page error
         log.warning("PP-OCR %s not loaded: %s", models, exc)
         return

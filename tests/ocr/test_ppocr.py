@@ -13,6 +13,7 @@ import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import ocr_worker.ppocr_engine as ppocr
@@ -222,3 +223,15 @@ def test_a_line_the_direction_classifier_loses_is_read_again(tmp_path: Path,
     assert not any("2022年2月28日" in str(item[1]) for item in raw)
     out = get_engine("ppocr").recognise(upright, languages="chi_sim", dpi=300, timeout=600)
     assert "本合同有效期自2019.03.12起至2022年2月28日" in out.text
+
+
+def test_warm_up_loads_the_model_set_and_detects_nothing_on_white() -> None:
+    """The worker's pool process warms its models before pages (dms/worker/preload.py):
+    the detector runs once on a white page of reading size and finds no line there."""
+    ppocr.warm_up("v4")
+    model = ppocr.load_model("v4")
+    assert ppocr.session_threads(model) == [(1, 1)] * 3
+    boxes, _ = model.text_det(np.full(ppocr.WARM_UP_SHAPE, 255, np.uint8))
+    assert boxes is None or len(boxes) == 0
+    with pytest.raises(ConfigError):
+        ppocr.warm_up("v3")
