@@ -14,15 +14,21 @@ from typing import Any
 # wrong digit by OCR, or mistyped into a search, still shows 17 of the person's digits.
 # Customer numbers (户号, 10 digits here) have none of these shapes and stay readable.
 # A run after a decimal point is a fraction (a duration in a log line), never a number of
-# a person: hence the "." in every look-behind.
+# a person: hence the "." in every look-behind. A run inside a word of Latin letters and
+# digits is part of an identifier (a task's UUID in a log line, a business number), never a
+# phone number either: hence the letters in every look-around. Han text around a number
+# ("电话13812345678") is no such word and still masks, nor is a percent-escape in a logged
+# URL ("next=%2Fsearch%3Fq%3D3701…": the number follows "%3D", an escaped "=").
+_START = r"(?:(?<=%[0-9A-Fa-f]{2})|(?<![0-9A-Za-z.]))"
+_END = r"(?![0-9A-Za-z])"
 # 18-character resident ID: 6 region + 8 birth date + 3 sequence + check digit (or X).
-ID_NUMBER = re.compile(r"(?<![0-9A-Za-z.])(\d{4})\d{10}(\d{3}[\dXx])(?![0-9A-Za-z])")
+ID_NUMBER = re.compile(_START + r"(\d{4})\d{10}(\d{3}[\dXx])" + _END)
 # Bank card / account numbers: 16 to 19 digits.
-BANK_ACCOUNT = re.compile(r"(?<![\d.])(\d{4})(\d{8,11})(\d{4})(?!\d)")
+BANK_ACCOUNT = re.compile(_START + r"(\d{4})(\d{8,11})(\d{4})" + _END)
 # Mainland mobile numbers, optionally +86 / 86 in front.
-MOBILE = re.compile(r"(?<![\d.])((?:\+?86[- ]?)?1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+MOBILE = re.compile(_START + r"((?:\+?86[- ]?)?1[3-9]\d)(\d{4})(\d{4})" + _END)
 # Landlines: an area code (0 + 2–3 digits), an optional separator, 7–8 digits.
-LANDLINE = re.compile(r"(?<![\d.])(0\d{2,3})([- ]?)(\d{3,4})(\d{4})(?!\d)")
+LANDLINE = re.compile(_START + r"(0\d{2,3})([- ]?)(\d{3,4})(\d{4})" + _END)
 
 # GB 11643 check character of a resident ID: weights of the first 17 digits, mod 11.
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

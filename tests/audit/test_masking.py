@@ -22,6 +22,14 @@ from dms.log_redaction import RedactPersonalData
     ("33010000010000000001", "33010000010000000001"),       # 20 digits: no such shape
     ("238123456789", "238123456789"),                       # 12 digits: not a mobile
     ("合同 HT-2024-0001", "合同 HT-2024-0001"),
+    ("手机:13812345678。", "手机:138****5678。"),
+    # Digits inside a Latin word are an identifier, not a number of a person: a task's
+    # UUID in a worker log line was cut to "f066***6673a" and no longer matched its id.
+    ("Task dms.requeue_stalled[ddd06668-1293-43dc-ab9f-f0660536673a] received",
+     "Task dms.requeue_stalled[ddd06668-1293-43dc-ab9f-f0660536673a] received"),
+    ("YK13812345678", "YK13812345678"),
+    # ... but a percent-escape before a number is no word: a logged login redirect.
+    ("/login?next=%2Fsearch%3Fq%3D13812345678", "/login?next=%2Fsearch%3Fq%3D138****5678"),
 ])
 def test_masking(typed: str, stored: str) -> None:
     assert mask_text(typed) == stored
