@@ -35,7 +35,8 @@ class ModelStatus:
 
     mode: str  # "rules" | "rules+model" | "rules (model unusable)"
     version: int | None
-    message: str  # Chinese first: shown to users as it is
+    message: str  # Chinese, for the CLI and the log; pages translate ``mode`` (web.review)
+    reason: str = ""  # why a model is unusable (the error's own text)
 
     @property
     def degraded(self) -> bool:
@@ -106,7 +107,7 @@ def load_active(session: Session, store: ObjectStore) -> tuple[TextModel | None,
 def _unusable(version: int, why: str) -> ModelStatus:
     return ModelStatus("rules (model unusable)", version,
                        f"学习模型 v{version} 文件损坏或无法读取，已回退到规则分类"
-                       f"（model file unusable, using rules only）：{why}")
+                       f"（model file unusable, using rules only）：{why}", why)
 
 
 def forget_cache() -> None:

@@ -51,6 +51,17 @@ def _status(svc: Services) -> ModelStatus:
         return load_active(s, svc.store)[1]
 
 
+def status_message(status: ModelStatus) -> str:
+    """The classifier's status line in the user's language (``ModelStatus.message`` is the
+    Chinese one of the CLI and the log)."""
+    if status.mode == "rules+model":
+        return translate("规则 + 学习模型 v%(version)s", version=status.version)
+    if status.degraded:
+        return translate("学习模型 v%(version)s 文件损坏或无法读取，已回退到规则分类：%(reason)s",
+                         version=status.version, reason=status.reason)
+    return translate("仅规则分类：已确认的文档还不够训练模型")
+
+
 @bp.route("/review")
 @requires(Action.DOCUMENT_CLASSIFY)
 def queue() -> Any:
@@ -170,7 +181,7 @@ def _panel() -> dict[str, Any]:
                     "decision": cls.last_auto_decision(s, doc_id), "fields": FIELDS,
                     "field_names": FIELD_NAMES_ZH, "flag_names": FLAG_NAMES,
                     "status": _status(svc)}
-    return {"classification_panel": classification_panel}
+    return {"classification_panel": classification_panel, "status_message": status_message}
 
 
 @bp.app_context_processor

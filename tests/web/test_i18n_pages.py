@@ -23,6 +23,7 @@ from dms.errors import ConflictError
 from dms.services.events import receive_event
 from dms.testing.policy_walk import requests_of
 from dms.web import names
+from hanzi.ranges import HAN
 from tests.web.conftest import Archive
 
 # Tried in this order: the first role the page answers 200 for renders it.
@@ -235,3 +236,15 @@ def test_scan_answers_in_the_users_language(app: Flask, archive: Archive) -> Non
     en = admin.post(scan + "?lang=en", data={"mode": "locate", "code": archive.own.box_code})
     assert f"Box {archive.own.box_code} at R01-J01-A-01-1, holding 1 volumes" in en.get_data(
         as_text=True)
+
+
+def test_classifier_status_line_in_both_languages(app: Flask, archive: Archive) -> None:
+    """The review queue's classifier status came from the registry in Chinese only, so an
+    English page said "分类器: 仅规则分类：已确认的文档还不够训练模型"."""
+    handler = archive.as_("handler")
+    status = re.compile(r'id="classifier-status">(.*?)</p>', re.S)
+    zh = status.search(handler.get("/review").get_data(as_text=True))
+    assert zh and "仅规则分类" in zh.group(1)
+    en = status.search(handler.get("/review?lang=en").get_data(as_text=True))
+    assert en and "Rules only" in en.group(1)
+    assert not re.search(HAN, en.group(1)), en.group(1)
