@@ -239,3 +239,28 @@ def choose_turn(confs: dict[int, float], candidate: int | None,
     if ca is not None and cb is not None and abs(ca - cb) >= SIDEWAYS_CONF_MARGIN:
         return (a if ca > cb else b), "sideways lines, crop reads"
     return (90 if ev.votes_180 > ev.votes_0 else 270), "sideways lines, votes"
+
+
+# --- when the lines' turn needs no crop read ------------------------------------------
+
+def lines_confirmed_by_rows(ev: LineEvidence, rotation: int, cv_h: float, cv_v: float
+                            ) -> bool:
+    """Whether the detected lines' turn stands without a confirming crop read: the row
+    profile of the page's ink (``row_profile_cv`` across and down, free) shows the same
+    axis, and the direction classifier's vote was clear. The crop read exists for the
+    detector merging the characters of neighbouring columns into horizontal boxes on a
+    dense sideways page (the lines "showed" upright); there the row profile disagrees
+    (measured on the sample corpus: down/across 1.74 on that page, 0.2-1.0 on 40 upright
+    pages but one ID-card copy at 2.9, 1.5-6.4 on sideways ones). The crop read cost about
+    0.1 CPU s a page, 3% of a PP-OCR page."""
+    if ev.lines == 0:
+        return False
+    across_rows = cv_v <= SIDEWAYS_CV * cv_h
+    if rotation in (0, 180):
+        if not across_rows or ev.vertical > ev.horizontal:
+            return False
+    elif across_rows:
+        return False
+    won, lost = ((ev.votes_0, ev.votes_180) if rotation in (0, 270)
+                 else (ev.votes_180, ev.votes_0))
+    return won >= MIN_VOTES and won >= FLIP_RATIO * lost

@@ -54,8 +54,8 @@ class OcrSettings(Protocol):
 # breaks the Otsu masks that orientation and deskew estimate from (measured: a 0.2° phantom
 # skew and a wrong text-axis guess on a page with a left-to-right lighting gradient).
 PAGE_STEPS: tuple[Step, ...] = (
-    s.normalise, s.clean, s.detect_orientation, s.deskew, s.recognise, read_again,
-    s.harmonise_script,
+    s.normalise, s.clean, s.detect_orientation, s.deskew, s.recognise,
+    s.confirm_orientation, read_again, s.harmonise_script,
 )
 
 # A page with fewer recognised characters than this is "almost empty": maybe blank,
@@ -100,10 +100,20 @@ def process_page(
     """
     timings: dict[str, float] = {}
     current = image
-    for step in steps:
+    i = 0
+    while i < len(steps):
+        step = steps[i]
         t0 = time.perf_counter()
         current = step(current, ctx)
-        timings[step.__name__] = round(time.perf_counter() - t0, 3)
+        timings[step.__name__] = round(timings.get(step.__name__, 0.0)
+                                       + time.perf_counter() - t0, 3)
+        i += 1
+        if ctx.restart is not None:
+            # A step found the page turned after all (confirm_orientation): the steps
+            # after the named one run again on the turned image.
+            current, after = ctx.restart
+            ctx.restart = None
+            i = 1 + next(k for k, st in enumerate(steps) if st.__name__ == after)
     out = ctx.output
     if out is None or out.pdf is None:
         raise OcrError(f"page {ctx.page_no}: the step list has no recognise step")

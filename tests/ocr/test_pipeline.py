@@ -164,10 +164,16 @@ def test_grid_aligned_page_is_read_upright_in_one_try(tmp_path: Path,
     # Repeated fixed-pitch CJK lines: the column profile is as jagged as the row profile,
     # which fooled an edge-based axis score into turning an upright page by 90°.
     img = save(render(LONG_LINES * 3, size=42, width=2300, line_gap=80), tmp_path / "grid.png")
-    r = ocr(img, settings, [st.normalise, st.detect_orientation, st.recognise])
+    crop_reads = settings.model_copy(update={"ocr_orientation_engine": "tesseract"})
+    r = ocr(img, crop_reads, [st.normalise, st.detect_orientation, st.recognise])
     assert r.rotation == 0
     assert list(r.notes["orientation_conf"]) == ["0"]  # the axis guess put upright first
     assert cer(ref_text(LONG_LINES * 3), r.text) < 0.05
+    # ``auto`` with tesseract reading: no crop read at all, the page's reading confirms.
+    r = ocr(img, settings, [st.normalise, st.detect_orientation, st.recognise,
+                            st.confirm_orientation])
+    assert r.rotation == 0 and "orientation_conf" not in r.notes
+    assert r.notes["orientation"] == "0, by the direction vote and the page's reading"
 
 
 @pytest.mark.slow
@@ -177,12 +183,37 @@ def test_traditional_page_orientation(tmp_path: Path, settings: Settings, turned
     # accepted on its first read (no second, upside-down read), and a turned one recovered.
     page = render(TC_LINES * 4, face=FACE_TC)
     img = save(page.rotate(turned, expand=True, fillcolor=255), tmp_path / "tc.png")
-    r = ocr(img, settings, [st.normalise, st.detect_orientation, st.recognise])
+    r = ocr(img, settings, [st.normalise, st.detect_orientation, st.recognise,
+                            st.confirm_orientation])
     assert r.rotation == turned
-    if turned == 0:
-        assert list(r.notes["orientation_conf"]) == ["0"]
+    v0, v180, _ = r.notes["direction_votes"]  # PP-OCR's direction classifier, line pieces
+    assert (v0 > 3 * v180) if turned == 0 else (v180 > 3 * v0)
+    assert "orientation_conf" not in r.notes  # no crop read: the page's reading confirmed
     # read right way up (which script the few lines come out in is test_traditional_*'s job)
     assert cer(to_simplified(ref_text(TC_LINES * 4)), to_simplified(r.text)) < 0.1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("turned", [90, 270])
+def test_sideways_page_turned_by_the_vote(tmp_path: Path, settings: Settings,
+                                          turned: int) -> None:
+    img = save(render(SC_LINES * 3).rotate(turned, expand=True, fillcolor=255),
+               tmp_path / "side.png")
+    r = ocr(img, settings, PAGE_STEPS)
+    assert r.rotation == turned and "orientation_conf" not in r.notes  # clockwise
+    assert cer(ref_text(SC_LINES * 3), r.text) < 0.1
+
+
+def test_a_wrong_vote_is_undone_by_the_pages_reading(tmp_path: Path, settings: Settings,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should the classifier vote clearly wrong, the page's reading is not surely upright:
+    crop reads find the turn and the steps after orientation run again on that page."""
+    monkeypatch.setattr(st, "direction_votes", lambda *a: (0.0, 24.0, 24))  # "upside down"
+    img = save(render(SC_LINES * 3), tmp_path / "upright.png")
+    r = ocr(img, settings, PAGE_STEPS)
+    assert r.rotation == 0, r.notes
+    assert r.notes["orientation"] == "turned 0 after the page's reading"
+    assert cer(ref_text(SC_LINES * 3), r.text) < 0.05
 
 
 @pytest.mark.parametrize(("mode", "name"), [("RGB", "colour.jpg"), ("1", "bilevel.png")])
