@@ -10,6 +10,8 @@ engine pass --, harmonise_script), and assemble (the searchable PDF). With
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import json
 import os
 import shutil
@@ -80,6 +82,12 @@ def main() -> int:
     models = ppocr_engine.ENGINE_MODELS.get(a.engine)
     if models and hasattr(ppocr_engine, "warm_up"):
         ppocr_engine.warm_up(models)
+    # ... and a tesseract worker's pool process the direction classifier that orients its
+    # pages (a tree with ocr_worker/line_direction.py).
+    direction = importlib.util.find_spec("ocr_worker.line_direction")
+    if a.engine == "tesseract" and not a.engine_only and direction is not None:
+        ppocr_engine.load_model(importlib.import_module(
+            "ocr_worker.line_direction").DIRECTION_MODELS)
     for f in sorted(a.steps.iterdir()):
         work = a.root / "work" / f.stem
         c0 = cpu()

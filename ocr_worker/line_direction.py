@@ -14,6 +14,9 @@ import numpy as np
 from errorkit import ExternalToolError
 from ocr_worker.ppocr_engine import load_model
 
+# The model set whose direction classifier votes (both sets use RapidOCR's
+# ch_ppocr_mobile_v2.0_cls; named here so a worker loads it before its first page).
+DIRECTION_MODELS = "v5"
 # Line pieces classified per page: enough for a clear vote, few enough to stay cheap.
 MAX_PIECES = 24
 # Pieces are cut from strips this wide (analysis pixels, 100 dpi: 0.8 inch, 4-6 characters
@@ -53,7 +56,7 @@ def line_pieces(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
 
 
 def direction_votes(grey: np.ndarray, mask: np.ndarray, skew: float = 0.0,
-                    models: str = "v5") -> tuple[float, float, int]:
+                    models: str = DIRECTION_MODELS) -> tuple[float, float, int]:
     """(votes for 0, votes for 180, pieces): the classifier's score sums over the line
     pieces of ``mask`` (the ink mask of ``grey`` at a smaller scale), cut from ``grey``.
 

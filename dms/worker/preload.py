@@ -15,7 +15,9 @@ from dms.errors import DmsError
 from ocr_worker import tesseract_api
 from ocr_worker.engine import TesseractEngine
 from ocr_worker.han_script import preload
-from ocr_worker.ppocr_engine import ENGINE_MODELS, warm_up
+from ocr_worker.line_direction import DIRECTION_MODELS
+from ocr_worker.ppocr_engine import ENGINE_MODELS, load_model, warm_up
+from ocr_worker.steps import ORIENT_AUTO, ORIENT_READ_BY
 from ocr_worker.text_layer import text_font
 
 log = logging.getLogger(__name__)
@@ -33,10 +35,19 @@ def _load_page_tools(sender: Any = None, **_: Any) -> None:
     preload(settings.ocr_traditional_variant if settings is not None else "s2t")
 
 
+# Written once a pool process has its tesseract models (and, where pages are oriented by
+# direction votes, the PP-OCR direction classifier): from then on its CPU goes to pages
+# (benchmarks/scanner_bench.py starts its clock after it).
+TESSERACT_LOADED = "tesseract models loaded"
+
+
 @worker_process_init.connect
 def _load_tesseract(**_: Any) -> None:
     """Each pool process loads the tesseract models it will use before taking pages (0.6 s,
-    once per process, not on the first page)."""
+    once per process, not on the first page), and the direction classifier that orients
+    the pages tesseract reads (0.35 s, else paid by its first page). Celery logs "ready"
+    before its pool processes have run this: measured, 2.8 CPU s of a 2-process worker
+    came after it."""
     settings = getattr(current_app, "dms_settings", None)
     if settings is None:
         return
@@ -53,6 +64,15 @@ def _load_tesseract(**_: Any) -> None:
             tesseract_api.load_models(languages, psm)
         except DmsError as exc:  # the first page reports it, with its hint, as a page error
             log.warning("tesseract %s not loaded: %s", languages, exc)
+            return
+    if settings.ocr_orientation_engine == ORIENT_AUTO and settings.ocr_engine == ORIENT_READ_BY:
+        try:
+            load_model(DIRECTION_MODELS)
+        except DmsError as exc:  # the first page reports it, with its hint, as a page error
+            log.warning("PP-OCR direction classifier not loaded: %s", exc)
+            return
+    if wanted:
+        log.info("%s (%s)", TESSERACT_LOADED, settings.ocr_languages)
 
 
 # Written once a pool process has its PP-OCR models: from then on its CPU goes to pages

@@ -1,0 +1,54 @@
+"""What a pool process loads before its first page (dms/worker/preload.py)."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from celery import _state as celery_state
+
+from dms.settings import load_settings
+from dms.worker import preload
+from dms.worker.celery_app import make_celery
+from ocr_worker import ppocr_engine
+from ocr_worker.line_direction import DIRECTION_MODELS
+
+
+def _pool_process_init(tmp_path: Path, **overrides: str) -> None:
+    settings = load_settings(data_dir=tmp_path / "var", secret_key="test" * 8,
+                             station_token="tok-123456", _env_file=None, **overrides)
+    before = celery_state.get_current_app()
+    make_celery(settings).set_current()
+    try:
+        preload._load_tesseract()
+    finally:  # other tests' apps must not find this one current
+        before.set_current()
+
+
+@pytest.mark.parametrize("orientation", ["auto", "tesseract"])
+def test_a_tesseract_worker_loads_what_orients_its_pages(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, orientation: str) -> None:
+    """Under ``auto`` the pages tesseract reads are oriented by the direction classifier's
+    votes: the pool process loads it with tesseract's models, and says so once both are
+    in (the scanner benchmark starts its clock at that line)."""
+    ppocr_engine.load_model.cache_clear()
+    caplog.set_level(logging.INFO, logger=preload.__name__)
+    _pool_process_init(tmp_path, ocr_engine="tesseract", ocr_orientation_engine=orientation)
+    loaded = ppocr_engine.load_model.cache_info().currsize
+    assert loaded == (1 if orientation == "auto" else 0)
+    if orientation == "auto":
+        assert ppocr_engine.load_model(DIRECTION_MODELS) is not None
+        assert ppocr_engine.load_model.cache_info().hits >= 1
+    assert [r.getMessage() for r in caplog.records
+            if preload.TESSERACT_LOADED in r.getMessage()]
+
+
+def test_a_ppocr_worker_loads_no_direction_model_for_tesseract(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A PP-OCR deployment's pages are oriented from its own detection: the tesseract hook
+    loads nothing of its own and does not claim to have."""
+    ppocr_engine.load_model.cache_clear()
+    caplog.set_level(logging.INFO, logger=preload.__name__)
+    _pool_process_init(tmp_path, ocr_engine="ppocr5", ocr_orientation_engine="auto")
+    assert ppocr_engine.load_model.cache_info().currsize == 0
+    assert not [r for r in caplog.records if preload.TESSERACT_LOADED in r.getMessage()]
