@@ -25,7 +25,7 @@ from ``dms.testing``), the local object store and the embedded index, in one run
       Cheap pages (one line, tesseract engine) but the real queues, tasks and database.
 
 Usage:  .venv/bin/python benchmarks/queue_bench.py [--docs 12] [--pages 3]
-        [--backlog 10000] [--window 240] [--engine ppocr] [--skip 3|4]
+        [--backlog 10000] [--window 240] [--engine ppocr5] [--skip 3|4]
 """
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ from dms.db.migrate import upgrade  # noqa: E402
 from dms.db.models import Customer, Document, Page  # noqa: E402
 from dms.db.session import after_commit, session_scope  # noqa: E402
 from dms.services.container import Services, build_services  # noqa: E402
-from dms.settings import load_settings  # noqa: E402
+from dms.settings import Settings, load_settings  # noqa: E402
 from dms.storage import content_key  # noqa: E402
 from dms.testing.postgres import ThrowawayPostgres, ThrowawayRedis  # noqa: E402
 from dms.worker.celery_app import make_celery  # noqa: E402
@@ -281,8 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pages", type=int, default=3, help="(3): pages per document")
     ap.add_argument("--backlog", type=int, default=10_000, help="(4): pages queued")
     ap.add_argument("--window", type=float, default=240, help="(4): seconds measured")
-    ap.add_argument("--engine", default="ppocr",
-                    help="(3): OCR engine (each pool process first reads an untimed page)")
+    ap.add_argument("--engine", default=Settings.model_fields["ocr_engine"].default,
+                    help="(3): OCR engine, default the deployment's (each pool process "
+                         "first reads an untimed page)")
     ap.add_argument("--skip", choices=["3", "4"], default=None)
     args = ap.parse_args(argv)
     load0 = os.getloadavg()[0]
