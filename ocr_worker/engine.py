@@ -62,9 +62,13 @@ class OcrEngine(Protocol):
         timeout: float,
         pdf: bool = False,
         layout: str = "auto",
+        under: Path | None = None,
     ) -> EngineOutput:
         """Words, text and confidence of ``image``; with ``pdf=True`` also the page PDF
-        (engines that can do both in one pass should, it halves the cost).
+        (engines that can do both in one pass should, it halves the cost). The page PDF
+        is ``image``'s size; it shows ``under`` if given (the scan as stored, where
+        ``image`` is a work copy the caller then places itself: ``pdf_image.replace_scan``),
+        else ``image``.
 
         ``layout="auto"`` analyses the page layout; ``"block"`` assumes one block of
         horizontal lines -- used to test orientations, where "auto" would happily read
@@ -206,7 +210,7 @@ class TesseractEngine:
 
     def recognise(
         self, image: Path, *, languages: str, dpi: int, timeout: float, pdf: bool = False,
-        layout: str = "auto",
+        layout: str = "auto", under: Path | None = None,
     ) -> EngineOutput:
         check_languages(languages)
         pdf_base = image.with_name(image.stem + ".ocr") if pdf else None
@@ -219,7 +223,7 @@ class TesseractEngine:
         pdf_path = None
         if pdf_base is not None:
             text_layer = pdf_base.with_name(pdf_base.name + ".pdf")
-            pdf_path = put_image_under_text(text_layer, image, text_layer)
+            pdf_path = put_image_under_text(text_layer, under or image, text_layer)
             if split is not None:  # tesseract's own layer interleaves the regions
                 pdf_path = relayer_page_pdf(pdf_path, image, split[0],
                                             pdf_base.with_name(pdf_base.name + ".regions.pdf"),

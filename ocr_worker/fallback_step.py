@@ -11,9 +11,8 @@ import numpy as np
 
 from ocr_worker import fallback as fb
 from ocr_worker.engine import EngineOutput, get_engine
-from ocr_worker.pdf_image import replace_scan
 from ocr_worker.results import Word
-from ocr_worker.steps import PageContext, save_grey
+from ocr_worker.steps import PageContext, place_scan, save_grey
 
 # A re-read is not started with less than this left of the page's time budget: the page
 # keeps the reading it has rather than failing on a timeout.
@@ -61,7 +60,8 @@ def read_again(src: Path, ctx: PageContext) -> Path:
         dpi = round(ctx.dpi * scale)
         path = save_grey(pixels, ctx.out_path(f"5-{how}"), dpi)
         read = get_engine(engine).recognise(path, languages=ctx.languages, dpi=dpi,
-                                            timeout=ctx.remaining(), pdf=True)
+                                            timeout=ctx.remaining(), pdf=True,
+                                            under=ctx.source_image)
         j = fb.judge(read, ink, fb.low_confidence_for(engine, ctx.low_confidence))
         tried.append([how, engine, j.chars, j.score])
         if j.score > best.score + fb.MIN_GAIN:
@@ -78,9 +78,7 @@ def read_again(src: Path, ctx: PageContext) -> Path:
         return src
     how, read, unscaled, scale = best_read
     assert read.pdf is not None
-    if ctx.source_image is not None:
-        replace_scan(read.pdf, ctx.source_image, dpi=ctx.dpi,
-                     ccw_degrees=ctx.skew - ctx.rotation)
+    place_scan(read.pdf, ctx)
     ctx.output = replace(read, words=_scaled(read.words, scale))
     ctx.recognised_image = unscaled
     ctx.notes["quality"] = {"reasons": [*best.reasons, f"fallback_used:{how}"],

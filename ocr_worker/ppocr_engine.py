@@ -212,7 +212,7 @@ class PpOcrEngine:
 
     def recognise(
         self, image: Path, *, languages: str, dpi: int, timeout: float, pdf: bool = False,
-        layout: str = "auto", detection: Detection | None = None,
+        layout: str = "auto", detection: Detection | None = None, under: Path | None = None,
     ) -> EngineOutput:
         """As the protocol says; ``detection`` (from :func:`detect_lines` on this very
         image's pixels, or moved onto them by :meth:`Detection.moved`) is used instead of
@@ -255,13 +255,14 @@ class PpOcrEngine:
         if layout == "block":
             items = [it for it in items if not _is_sideways(_bbox(it[0]))]
         out = self._output(image, items, dpi=dpi, pdf=pdf,
-                           grey=cv2.cvtColor(page, cv2.COLOR_BGR2GRAY))
+                           grey=cv2.cvtColor(page, cv2.COLOR_BGR2GRAY), under=under)
         if reused:
             out.raw["detection"] = "reused"
         return out
 
     def _output(self, image: Path, items: list[list[Any]], *, dpi: int,
-                pdf: bool, grey: np.ndarray | None = None) -> EngineOutput:
+                pdf: bool, grey: np.ndarray | None = None,
+                under: Path | None = None) -> EngineOutput:
         # Lines in reading order: layout regions (cards side by side, columns) one after
         # the other, in each rows top to bottom, cells left to right. A line's index is
         # its words' line id, so the text layer and the words JSON follow the same order.
@@ -280,7 +281,7 @@ class PpOcrEngine:
         pdf_path = None
         if pdf:
             out = image.with_name(f"{image.stem}.{self.name}.pdf")
-            pdf_path = build_page_pdf(image, words, out, dpi=dpi)
+            pdf_path = build_page_pdf(image, words, out, dpi=dpi, under=under)
         return EngineOutput(
             words=words,
             text=text,

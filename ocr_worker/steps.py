@@ -55,6 +55,14 @@ from ocr_worker.text_layer import relayer_page_pdf
 _ANALYSIS_DPI = 100
 
 
+# Work files (the pixels an engine reads, one page's life) are PGM: an A4 page at 300 dpi
+# is written in 0.003 s, where PNG took 0.30 s at zlib level 1 and still 0.18 s at level 0
+# (the row filters), 5% of a tesseract worker's CPU (py-spy over scanner_bench's pages).
+# No page PDF embeds them: the engines draw the scan as stored under their text
+# (``under``), so their size does not matter.
+WORK_SUFFIX = ".pgm"
+
+
 @dataclass
 class PageContext:
     work_dir: Path
@@ -100,7 +108,7 @@ class PageContext:
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
 
-    def out_path(self, step: str, suffix: str = ".png") -> Path:
+    def out_path(self, step: str, suffix: str = WORK_SUFFIX) -> Path:
         return self.work_dir / f"p{self.page_no:04d}-{step}{suffix}"
 
     def get_engine(self) -> OcrEngine:
@@ -141,14 +149,15 @@ def load_grey(path: Path) -> np.ndarray:
         raise BadDocumentError(f"corrupt page image {path.name}: {exc}") from exc
 
 
-# Work files between steps live for one page: PNG's fastest compression (zlib level 1)
-# encodes an A4 page at 300 dpi in 0.19 s instead of 0.31 s, for files a quarter larger.
-# Measured: encoding was a third of the preprocessing time at the default level.
-WORK_PNG: dict[str, Any] = {"compress_level": 1}
 
 
 def save_grey(arr: np.ndarray, path: Path, dpi: int) -> Path:
-    Image.fromarray(arr).save(path, dpi=(dpi, dpi), **WORK_PNG)
+    """``arr`` written to ``path`` in the format its suffix names (PNG with ``dpi``)."""
+    image = Image.fromarray(arr)
+    if path.suffix == ".png":
+        image.save(path, dpi=(dpi, dpi), compress_level=1)
+    else:
+        image.save(path)
     return path
 
 
@@ -575,24 +584,31 @@ def recognise(src: Path, ctx: PageContext) -> Path:
     """Words, text and the single-page searchable PDF in one engine run."""
     src = ctx.file(src)
     engine = ctx.get_engine()
+    # The engine read turned, deskewed or cleaned pixels (a work file): the page PDF shows
+    # the scan as stored (its JPEG/G4 bytes, not a lossless copy several times their size).
+    under = ctx.source_image if src != ctx.source_image else None
     if isinstance(engine, PpOcrEngine) and ctx.detection is not None:
         out = engine.recognise(src, languages=ctx.languages, dpi=ctx.dpi,
-                               timeout=ctx.remaining(), pdf=True, detection=ctx.detection)
+                               timeout=ctx.remaining(), pdf=True, detection=ctx.detection,
+                               under=under)
     else:
-        out = engine.recognise(
-            src, languages=ctx.languages, dpi=ctx.dpi, timeout=ctx.remaining(), pdf=True
-        )
+        out = engine.recognise(src, languages=ctx.languages, dpi=ctx.dpi,
+                               timeout=ctx.remaining(), pdf=True, under=under)
     if out.pdf is None:
         raise OcrError(f"engine {ctx.engine} produced no PDF for page {ctx.page_no}")
-    if ctx.source_image is not None and src != ctx.source_image:
-        # The engine read turned, deskewed or cleaned pixels; the page PDF shows the scan
-        # as stored (its JPEG/G4 bytes, not a lossless copy several times their size),
-        # turned by the same angles so the text layer lies on it.
-        replace_scan(out.pdf, ctx.source_image, dpi=ctx.dpi,
-                     ccw_degrees=ctx.skew - ctx.rotation)
+    place_scan(out.pdf, ctx)
     ctx.output = out
     ctx.recognised_image = src
     return out.pdf
+
+
+def place_scan(pdf: Path, ctx: PageContext) -> None:
+    """The scan under a page PDF's text turned by the same angles as the pixels the engine
+    read, so the text layer lies on it (the engine drew it filling the page: right as it
+    is when the page was only cleaned)."""
+    ccw = ctx.skew - ctx.rotation
+    if ctx.source_image is not None and ccw:
+        replace_scan(pdf, ctx.source_image, dpi=ctx.dpi, ccw_degrees=ccw)
 
 
 # --- 6. one script per page ---------------------------------------------------------

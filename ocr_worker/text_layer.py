@@ -126,13 +126,15 @@ def _page_size(image: Path, dpi: int) -> tuple[float, float, float]:
     return width_px * scale, height_px * scale, scale
 
 
-def build_page_pdf(image: Path, words: Sequence[Word], out: Path, *, dpi: int) -> Path:
-    """Write a one-page PDF to ``out``: ``image`` filling the page at ``dpi``, and each of
-    ``words`` (boxes in pixels of ``image``) as invisible text at its box. The image is
-    embedded as it is stored where it can be (``ocr_worker/pdf_image.py``)."""
+def build_page_pdf(image: Path, words: Sequence[Word], out: Path, *, dpi: int,
+                   under: Path | None = None) -> Path:
+    """Write a one-page PDF to ``out``: ``image`` (or ``under``) filling the page of
+    ``image``'s size at ``dpi``, and each of ``words`` (boxes in pixels of ``image``) as
+    invisible text at its box. The image is embedded as it is stored where it can be
+    (``ocr_worker/pdf_image.py``)."""
     page_w, page_h, scale = _page_size(image, dpi)
     _write_text_page(out, page_w, page_h, words, scale)
-    return put_image_under_text(out, image, out)
+    return put_image_under_text(out, under or image, out)
 
 
 def page_images(page: pikepdf.Page) -> list[pikepdf.Object]:
