@@ -35,10 +35,13 @@ from ocr_worker.orientation import (
     decisive_turn,
     line_axis,
     lines_confirmed_by_rows,
+    prefer_second_look,
+    second_look,
     reads_upright,
     row_profile_cv,
     text_crop,
     turn_from_lines,
+    votes_clear,
 )
 from ocr_worker.ppocr_engine import (
     ENGINE_MODELS,
@@ -435,6 +438,14 @@ def _orient_by_lines(src: Path, grey: np.ndarray, ctx: PageContext,
     models = ENGINE_MODELS.get(ctx.engine)
     detection = detect_lines(grey, models) if models else None
     ev = detection.evidence() if detection is not None else line_evidence(grey)
+    if models and ctx.notes.get("bilevel") and not votes_clear(ev):
+        # A faint bilevel page's broken strokes: a second look, lightly blurred; its
+        # lines (which the reading then uses) only if their vote is clear.
+        again = detect_lines(second_look(grey), models)
+        ctx.notes["second_look"] = [round(again.evidence().votes_0, 1),
+                                    round(again.evidence().votes_180, 1)]
+        if prefer_second_look(ev, again.evidence()):
+            detection, ev = again, again.evidence()
     rotation, why = turn_from_lines(ev)
     cv_h, cv_v = row_profile_cv(mask), row_profile_cv(np.ascontiguousarray(np.rot90(mask)))
     ctx.notes["row_cv"] = [round(cv_h, 2), round(cv_v, 2)]
