@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from errorkit import BadDocumentError, OcrError
+from ocr_worker.despeckle import despeckle_bilevel
 from ocr_worker.engine import EngineOutput, OcrEngine, get_engine, tesseract_osd
 from ocr_worker.han_script import harmonise
 from ocr_worker.line_direction import direction_votes
@@ -574,7 +575,9 @@ def clean(src: Path, ctx: PageContext) -> Path:
         bg = cv2.resize(background, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
         out = cv2.divide(out, np.maximum(bg, 1), scale=255)
     if noisy:
-        out = cv2.medianBlur(out, 3)
+        # A bilevel page loses its specks unless they are its broken strokes (despeckle.py).
+        out = (despeckle_bilevel(out, ctx.dpi) if ctx.notes.get("bilevel")
+               else cv2.medianBlur(out, 3))
     ctx.notes["clean"].update({"denoised": noisy, "flattened": uneven})
     return ctx.keep(out, ctx.out_path("4-clean"))
 
