@@ -91,3 +91,17 @@ def test_despeckle_removes_lone_specks_on_bilevel(tmp_path: Path,
     left = int((after[ys, xs] < 128)[added].sum())
     assert left <= 0.1 * added.sum(), left  # specks on the text or beside it may stay
     assert (after < 128).sum() >= 0.99 * text_ink
+
+
+# A faint low-contrast 150-dpi page holding one line, "(no text follows)" and its page
+# number (--corpus hard --seed 23, page 6): the orientation step's Otsu test took it for
+# blank, so it stayed on its side whatever its turn.
+FAINT_NEARLY_EMPTY = HardPage("GYDHT", 8172, 1, "low_contrast", ink=0.48, dpi=150)
+
+
+@pytest.mark.parametrize("turn", [90, 180, 270])
+def test_faint_page_is_not_taken_for_blank(turn: int, tmp_path: Path,
+                                           default_settings: Settings) -> None:
+    page = HardPage(**{**FAINT_NEARLY_EMPTY.to_dict(), "rotation": turn})
+    rotation, notes = orientation_of(page, tmp_path, default_settings)
+    assert rotation == turn, notes
