@@ -443,7 +443,7 @@ def _orient_by_lines(src: Path, grey: np.ndarray, ctx: PageContext,
     detection = detect_lines(grey, models) if models else None
     ev = detection.evidence() if detection is not None else line_evidence(grey)
     if models and ctx.notes.get("bilevel") and not votes_clear(ev):
-        # A faint bilevel page's broken strokes: a second look, lightly blurred; its
+        # A faint bilevel page's broken strokes: a second look with the ink grown; its
         # lines (which the reading then uses) only if their vote is clear.
         again = detect_lines(second_look(grey), models)
         ctx.notes["second_look"] = [round(again.evidence().votes_0, 1),
