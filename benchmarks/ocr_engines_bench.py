@@ -155,7 +155,8 @@ def make_pages(cache: Path, n: int, seed: int, traditional_share: float,
 
 
 def run_engines(pages: Path, out_dir: Path, orientation_engine: str,
-                parallel: bool, judges: bool = True) -> dict[str, dict[str, Any]]:
+                parallel: bool, judges: bool = True,
+                engines: tuple[str, ...] = ENGINES) -> dict[str, dict[str, Any]]:
     """One worker process per engine. CPU time is measured per engine by running them one
     after another when ``parallel`` is off, else from each worker's own rusage sums."""
     results: dict[str, dict[str, Any]] = {}
@@ -170,7 +171,7 @@ def run_engines(pages: Path, out_dir: Path, orientation_engine: str,
                                        env=dict(os.environ, OMP_THREAD_LIMIT="1"))
         if not parallel:  # or its CPU time would be counted to an engine's
             _wait(orientation, "orientation")
-    for engine in ENGINES:
+    for engine in engines:
         cmd = [sys.executable, __file__, "--worker", engine, "--pages-dir", str(pages),
                "--out", str(out_dir / f"{engine}.json"),
                "--orientation-engine", orientation_engine]
@@ -194,7 +195,7 @@ def run_engines(pages: Path, out_dir: Path, orientation_engine: str,
                 raise SystemExit(f"{engine} worker failed with {proc.returncode}")
             results[engine] = {"cpu_s": ru.ru_utime + ru.ru_stime,
                                "wall_s": time.perf_counter() - started[engine]}
-    for engine in ENGINES:
+    for engine in engines:
         results[engine].update(json.loads((out_dir / f"{engine}.json").read_text("utf-8")))
     if orientation is not None:
         _wait(orientation, "orientation")
@@ -235,8 +236,9 @@ def _p95(vals: list[float]) -> float:
 def report_failures(results: dict[str, dict[str, Any]]) -> None:
     """Not only means: p95 per group, and the counts a user meets on day one -- pages
     read empty, pages turned wrong, bad pages not flagged -- and the worst pages."""
+    ran = [e for e in ENGINES if e in results]
     print("\nCER mean / median / p95 (pages) per group, and the failure counts:")
-    for e in ENGINES:
+    for e in ran:
         rows = results[e]["pages"]
         print(f"  {e}:")
         for group, pick in GROUPS.items():
@@ -266,15 +268,16 @@ def report_failures(results: dict[str, dict[str, Any]]) -> None:
 
 
 def report(results: dict[str, dict[str, Any]]) -> None:
+    ran = [e for e in ENGINES if e in results]  # --engines may pick a few
     print("\nCER against the rendered text: mean, median, pages")
-    print(f"{'group':<14}" + "".join(f"{e:>19}" for e in ENGINES)
-          + f"{'tesseract+rows':>19}" + "".join(f"{e + ' folded':>19}" for e in ENGINES))
+    print(f"{'group':<14}" + "".join(f"{e:>19}" for e in ran)
+          + f"{'tesseract+rows':>19}" + "".join(f"{e + ' folded':>19}" for e in ran))
     for group, pick in GROUPS.items():
-        cells = [_stats([r for r in results[e]["pages"] if pick(r)]) for e in ENGINES]
-        tess_rows = [r for r in results["tesseract"]["pages"] if pick(r)]
+        cells = [_stats([r for r in results[e]["pages"] if pick(r)]) for e in ran]
+        tess_rows = [r for r in results.get("tesseract", {}).get("pages", []) if pick(r)]
         cells.append(_stats(tess_rows, "cer_reading_order"))
         cells += [_stats([r for r in results[e]["pages"] if pick(r) and "cer_folded" in r],
-                         "cer_folded") for e in ENGINES]
+                         "cer_folded") for e in ran]
         print(f"{group:<14}" + "".join(f"{c:>19}" for c in cells))
     print("(tesseract+rows: tesseract's words in rows/cells order; folded: Traditional "
           "and full-width forms folded on both sides, as search sees it)")
@@ -283,13 +286,13 @@ def report(results: dict[str, dict[str, Any]]) -> None:
     for group in ("overall", "traditional"):
         pick = GROUPS[group]
         cells = []
-        for e in ENGINES:
+        for e in ran:
             rows = [r for r in results[e]["pages"] if pick(r) and "cer_engine_mix" in r]
             if rows:
                 cells.append(f"{e} {statistics.mean(r['cer_engine_mix'] for r in rows):.3f}"
                              f" -> {statistics.mean(r['cer'] for r in rows):.3f}")
         print(f"  {group:<12} " + "   ".join(cells))
-    for e in ENGINES:
+    for e in ran:
         judged = [r for r in results[e]["pages"] if r.get("script_note")]
         wrong = [r["file"] for r in judged if r["script"] != "traditional"]
         missed = [r["file"] for r in results[e]["pages"]
@@ -297,7 +300,7 @@ def report(results: dict[str, dict[str, Any]]) -> None:
         print(f"  {e}: {len(judged)} pages judged Traditional and converted; Simplified pages "
               f"among them: {wrong or 'none'}; Traditional pages left as read: "
               f"{missed or 'none'}")
-    print(f"\n{'':<34}" + "".join(f"{e:>12}" for e in ENGINES))
+    print(f"\n{'':<34}" + "".join(f"{e:>12}" for e in ran))
     for label, fn in (
         ("orientation correct", lambda d: sum(r["rotation_found"] == r["rotation"]
                                               for r in d["pages"]) / len(d["pages"])),
@@ -311,7 +314,7 @@ def report(results: dict[str, dict[str, Any]]) -> None:
         # this reads as the worker's own size; for tesseract's worker it is tesseract.
         ("peak RSS largest child MB", lambda d: d["child_maxrss_mb"]),
     ):
-        print(f"{label:<34}" + "".join(f"{fn(results[e]):12.2f}" for e in ENGINES))
+        print(f"{label:<34}" + "".join(f"{fn(results[e]):12.2f}" for e in ran))
     report_failures(results)
     pages = results.get("orientation", {}).get("pages", [])
     if pages:
@@ -323,10 +326,12 @@ def report(results: dict[str, dict[str, Any]]) -> None:
         cpu = statistics.mean(r[judge]["cpu_s"] for r in pages)
         print(f"  {judge:<10} {right}/{len(pages)} right ({right_turned}/{len(turned)} of the "
               f"turned pages), {cpu:.2f} CPU s per page")
+    if "tesseract" not in results:
+        return
     tess = results["tesseract"]
     tess_all = statistics.mean(r["cer"] for r in tess["pages"])
     print("\nagainst tesseract (baseline measured in this run):")
-    for name in PP_ENGINES:
+    for name in (e for e in PP_ENGINES if e in results):
         pp = results[name]
         speed = (len(pp["pages"]) / pp["cpu_s"]) / (len(tess["pages"]) / tess["cpu_s"])
         mean_all = statistics.mean(r["cer"] for r in pp["pages"])
@@ -340,6 +345,8 @@ def report(results: dict[str, dict[str, Any]]) -> None:
               f"{'met' if mean_trad <= GOAL_CER_TRADITIONAL else 'NOT met'} ({len(trad)} pages)")
         print(f"    goal speed >= {GOAL_SPEED}x tesseract: {speed:.2f}x "
               f"{'met' if speed >= GOAL_SPEED else 'NOT met'}")
+    if not all(e in results for e in PP_ENGINES):
+        return
     v4, v5 = results["ppocr"], results["ppocr5"]
     print(f"  ppocr5 / ppocr: mean CER {statistics.mean(r['cer'] for r in v5['pages']):.3f} / "
           f"{statistics.mean(r['cer'] for r in v4['pages']):.3f}, CPU s per page "
@@ -352,8 +359,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=11)
     p.add_argument("--traditional-share", type=float, default=0.1)
     p.add_argument("--cache-dir", type=Path, default=REPO / "var" / "bench-ocr-engines")
-    p.add_argument("--orientation-engine", default="tesseract", choices=ENGINES,
-                   help="engine whose block-mode confidence judges page orientation")
+    p.add_argument("--orientation-engine", default="tesseract",
+                   choices=(*ENGINES, "auto", "lines"),
+                   help="engine whose block-mode confidence judges page orientation; auto: "
+                        "the production default (dms.settings)")
+    p.add_argument("--engines", default=",".join(ENGINES),
+                   help="comma-separated subset of " + ",".join(ENGINES))
     p.add_argument("--sequential", action="store_true",
                    help="run the engines one after the other instead of side by side")
     p.add_argument("--corpus", choices=("normal", "hard"), default="normal",
@@ -373,10 +384,13 @@ def main(argv: list[str] | None = None) -> int:
     pages = make_pages(a.cache_dir, a.pages, a.seed, a.traditional_share, a.corpus)
     out_dir = a.cache_dir / f"run-{int(time.time())}"
     out_dir.mkdir(parents=True)
-    print(f"{a.pages} pages, engines {', '.join(ENGINES)}, orientation by "
+    engines = tuple(e for e in a.engines.split(",") if e)
+    if not engines or any(e not in ENGINES for e in engines):
+        p.error(f"--engines: pick from {','.join(ENGINES)}")
+    print(f"{a.pages} pages, engines {', '.join(engines)}, orientation by "
           f"{a.orientation_engine}; results in {out_dir}", flush=True)
     results = run_engines(pages, out_dir, a.orientation_engine, parallel=not a.sequential,
-                          judges=not a.no_judges)
+                          judges=not a.no_judges, engines=engines)
     report(results)
     return 0
 
