@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import multiprocessing as mp
 import os
 import re
 import statistics
@@ -63,6 +64,8 @@ from dms.testing.postgres import ThrowawayPostgres, ThrowawayRedis  # noqa: E402
 from dms.worker.celery_app import make_celery  # noqa: E402
 from dms.worker.dispatcher import CeleryDispatcher  # noqa: E402
 from hanzi.fonts import NOTO_SANS  # noqa: E402
+from ocr_worker.engine import get_engine  # noqa: E402
+from ocr_worker.ppocr_engine import ENGINE_MODELS, warm_up  # noqa: E402
 
 FONT = NOTO_SANS.regular
 FINISHED = ("done", "partial", "failed")
@@ -186,6 +189,45 @@ def add_pdf_documents(system: System, pdfs: list[Path]) -> None:
             s.add(doc)
             s.flush()
             after_commit(s, partial(system.dispatcher.ocr_document, doc.id))
+
+
+def _engine_loop(engine: str, images: list[Path], barrier: Any, results: Any) -> None:
+    """One plain process: load and warm the engine, then (all together) read ``images``."""
+    reader = get_engine(engine)
+    models = ENGINE_MODELS.get(engine)
+    if models:
+        warm_up(models)
+    reader.recognise(images[0], languages=LANGS, dpi=300, timeout=600)  # as the workers' warm-up
+    barrier.wait()
+    t0 = time.perf_counter()
+    for img in images:
+        reader.recognise(img, languages=LANGS, dpi=300, timeout=600)
+    results.put(time.perf_counter() - t0)
+
+
+def machine_scaling(root: Path, engine: str, total: int) -> dict[int, float]:
+    """Pages per second of the engine alone, no queue, no database, in 1 and in 2 plain
+    processes that share ``total`` pages of the same kind: what the machine itself gives a
+    second process of this work (two vCPUs sharing a physical core or its caches give less
+    than 2x), the baseline the workers' 2 / 1 is read against."""
+    images = []
+    for i in range(total):
+        path = root / f"alone-{i}.png"
+        page_image([f"供用电合同 第{i % 6 + 1}页", f"户名 张三 户号 {3301000000 + i}"],
+                   1000).save(path, dpi=(300, 300))
+        images.append(path)
+    rates = {}
+    for n in (1, 2):
+        barrier, results = mp.Barrier(n), mp.Queue()  # type: ignore[var-annotated]
+        procs = [mp.Process(target=_engine_loop, args=(engine, images[k::n], barrier, results))
+                 for k in range(n)]
+        for proc in procs:
+            proc.start()
+        walls = [results.get(timeout=3600) for _ in procs]
+        for proc in procs:
+            proc.join()
+        rates[n] = total / max(walls)
+    return rates
 
 
 def throughput(root: Path, pg: ThrowawayPostgres, redis_url: str, workers: int, docs: int,
@@ -316,6 +358,13 @@ def main(argv: list[str] | None = None) -> int:
                       f"| {r['queueing']:.1%} | {r['overhead']:.1%} |")
             print(f"2 / 1 workers: {two['ppm'] / one['ppm']:.2f}x pages/min (goal >= 1.8), "
                   f"{two['ppcm'] / one['ppcm']:.2f}x pages per CPU-minute")
+            (root / "alone").mkdir()
+            machine = machine_scaling(root / "alone", args.engine, args.docs * args.pages)
+            m = machine[2] / machine[1]
+            print(f"the engine alone on the same kind of pages, no queue: 1 process "
+                  f"{machine[1] * 60:.1f} pages/min, 2 processes {machine[2] * 60:.1f}: "
+                  f"{m:.2f}x, what this machine gives a second process; the workers' 2 / 1 "
+                  f"against it: {two['ppm'] / one['ppm'] / m:.2f}")
         if args.skip != "4":
             per_doc = 10
             (root / "b").mkdir()
