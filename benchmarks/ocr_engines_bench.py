@@ -113,7 +113,7 @@ def _cpu_s() -> float:
 def run_orientation_worker(pages_dir: Path, out: Path) -> None:
     """Orientation alone (normalise, clean, detect_orientation) judged by each engine."""
     from dms.settings import load_settings
-    from ocr_worker import steps
+    from ocr_worker import orientation_steps, steps
     from ocr_worker.pipeline import make_context
 
     truth = json.loads((pages_dir / "truth.json").read_text(encoding="utf-8"))
@@ -127,7 +127,7 @@ def run_orientation_worker(pages_dir: Path, out: Path) -> None:
             ctx = make_context(image, settings, page_no=n, work_dir=work / judge / image.stem)
             src = steps.clean(steps.normalise(image, ctx), ctx)
             t0 = _cpu_s()
-            steps.detect_orientation(src, ctx)
+            orientation_steps.detect_orientation(src, ctx)
             row[judge] = {"found": ctx.rotation, "cpu_s": _cpu_s() - t0}
         rows.append(row)
     out.write_text(json.dumps({"pages": rows}), encoding="utf-8")

@@ -1,7 +1,8 @@
 """Is a page whose lines run across upside down? PP-OCR's text-line direction classifier
 voting over pieces of the page's lines, the lines found by the row profile of an ink mask
 (no detector run): for a page tesseract reads, the cheap 0-against-180 evidence that lets
-its own reading stand in for the orientation crop reads (``steps.detect_orientation``).
+its own reading stand in for the orientation crop reads
+(``orientation_steps.detect_orientation``).
 
 Measured on the scanner benchmark's pages: a crop read cost 0.15-0.4 CPU s a page; the
 detector on a 960-px copy (``ppocr_engine.line_evidence``) 0.4 s; these votes about 0.05 s.

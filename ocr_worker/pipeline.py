@@ -13,6 +13,7 @@ from typing import Protocol
 
 from errorkit import OcrError
 from ocr_worker import steps as s
+from ocr_worker.orientation_steps import confirm_orientation, detect_orientation
 from ocr_worker.fallback_step import read_again
 from ocr_worker.results import PageResult
 from ocr_worker.steps import PageContext, Step
@@ -54,8 +55,8 @@ class OcrSettings(Protocol):
 # breaks the Otsu masks that orientation and deskew estimate from (measured: a 0.2° phantom
 # skew and a wrong text-axis guess on a page with a left-to-right lighting gradient).
 PAGE_STEPS: tuple[Step, ...] = (
-    s.normalise, s.clean, s.detect_orientation, s.deskew, s.recognise,
-    s.confirm_orientation, read_again, s.harmonise_script,
+    s.normalise, s.clean, detect_orientation, s.deskew, s.recognise,
+    confirm_orientation, read_again, s.harmonise_script,
 )
 
 # A page with fewer recognised characters than this is "almost empty": maybe blank,

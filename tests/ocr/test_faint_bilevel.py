@@ -14,7 +14,7 @@ from PIL import Image
 
 from dms.sample_data.hard import HardPage, save_hard_page
 from dms.settings import Settings, load_settings
-from ocr_worker import steps
+from ocr_worker import orientation_steps, steps
 from ocr_worker.pipeline import make_context
 
 pytestmark = pytest.mark.slow
@@ -36,7 +36,7 @@ def default_settings(tmp_path: Path) -> Settings:
 def orientation_of(p: HardPage, tmp_path: Path, settings: Settings) -> tuple[int, dict[str, Any]]:
     path, _ = save_hard_page(p, tmp_path / "page")
     ctx = make_context(path, settings, page_no=1, work_dir=tmp_path / "work")
-    steps.detect_orientation(steps.clean(steps.normalise(path, ctx), ctx), ctx)
+    orientation_steps.detect_orientation(steps.clean(steps.normalise(path, ctx), ctx), ctx)
     return ctx.rotation, ctx.notes
 
 

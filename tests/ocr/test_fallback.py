@@ -13,6 +13,7 @@ from PIL import Image
 from dms.sample_data.hard import HardPage, hard_pages, render_hard_page, save_hard_page
 from dms.settings import Settings, load_settings
 from ocr_worker import fallback as fb
+from ocr_worker import orientation_steps as ost
 from ocr_worker import steps as st
 from ocr_worker.engine import EngineOutput
 from ocr_worker.fallback_step import read_again
@@ -90,7 +91,7 @@ def test_a_poor_reading_is_read_again_and_the_better_kept(
     path, lines = crop_case(CASES[0], tmp_path / "upright.png")
     ctx = make_context(path, default_settings, page_no=1, work_dir=tmp_path / "w")
     src = path
-    for step in (st.normalise, st.clean, st.detect_orientation, st.deskew, st.recognise):
+    for step in (st.normalise, st.clean, ost.detect_orientation, st.deskew, st.recognise):
         src = step(src, ctx)
     assert ctx.output is not None
     full = ctx.output

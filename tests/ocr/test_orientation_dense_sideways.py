@@ -42,7 +42,7 @@ def sideways_contract(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, s
 
 
 # ("auto", "tesseract"): tesseract reads the page and, when the page's lines run across,
-# its own reading stands in for the crop reads (steps.confirm_orientation).
+# its own reading stands in for the crop reads (orientation_steps.confirm_orientation).
 @pytest.mark.parametrize(("method", "engine"), [("auto", "ppocr5"), ("tesseract", "ppocr5"),
                                                 ("auto", "tesseract")])
 def test_dense_sideways_page_is_turned(method: str, engine: str, tmp_path: Path,

@@ -19,7 +19,8 @@ from dms.sample_data import render_document
 from dms.settings import Settings, load_settings
 from ocr_worker.orientation import LineEvidence, turn_from_lines
 from ocr_worker.pipeline import make_context
-from ocr_worker.steps import detect_orientation, normalise
+from ocr_worker.orientation_steps import detect_orientation
+from ocr_worker.steps import normalise
 
 
 def _signing_page() -> Image.Image:

@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw
 
 from dms.errors import BadDocumentError, ExternalToolTimeout
 from dms.settings import Settings
+from ocr_worker import orientation_steps as ost
 from ocr_worker import steps as st
 from ocr_worker.metrics import cer
 from ocr_worker.pdf_assembly import assemble_searchable_pdf
@@ -23,8 +24,8 @@ from search.analysis import to_simplified
 from .conftest import FACE_TC, LONG_LINES, SC_LINES, TC_LINES, ref_text, render, save
 from .test_rasterise import LIMITS, image_pdf, text_pdf
 
-NO_CLEAN = [st.normalise, st.detect_orientation, st.deskew, st.recognise]
-NO_DESKEW = [st.normalise, st.detect_orientation, st.clean, st.recognise]
+NO_CLEAN = [st.normalise, ost.detect_orientation, st.deskew, st.recognise]
+NO_DESKEW = [st.normalise, ost.detect_orientation, st.clean, st.recognise]
 
 
 def ocr(img: Path, settings: Settings, steps: list[st.Step] | tuple[st.Step, ...] = PAGE_STEPS,
@@ -165,13 +166,13 @@ def test_grid_aligned_page_is_read_upright_in_one_try(tmp_path: Path,
     # which fooled an edge-based axis score into turning an upright page by 90°.
     img = save(render(LONG_LINES * 3, size=42, width=2300, line_gap=80), tmp_path / "grid.png")
     crop_reads = settings.model_copy(update={"ocr_orientation_engine": "tesseract"})
-    r = ocr(img, crop_reads, [st.normalise, st.detect_orientation, st.recognise])
+    r = ocr(img, crop_reads, [st.normalise, ost.detect_orientation, st.recognise])
     assert r.rotation == 0
     assert list(r.notes["orientation_conf"]) == ["0"]  # the axis guess put upright first
     assert cer(ref_text(LONG_LINES * 3), r.text) < 0.05
     # ``auto`` with tesseract reading: no crop read at all, the page's reading confirms.
-    r = ocr(img, settings, [st.normalise, st.detect_orientation, st.recognise,
-                            st.confirm_orientation])
+    r = ocr(img, settings, [st.normalise, ost.detect_orientation, st.recognise,
+                            ost.confirm_orientation])
     assert r.rotation == 0 and "orientation_conf" not in r.notes
     assert r.notes["orientation"] == "0, by the direction vote and the page's reading"
 
@@ -183,8 +184,8 @@ def test_traditional_page_orientation(tmp_path: Path, settings: Settings, turned
     # accepted on its first read (no second, upside-down read), and a turned one recovered.
     page = render(TC_LINES * 4, face=FACE_TC)
     img = save(page.rotate(turned, expand=True, fillcolor=255), tmp_path / "tc.png")
-    r = ocr(img, settings, [st.normalise, st.detect_orientation, st.recognise,
-                            st.confirm_orientation])
+    r = ocr(img, settings, [st.normalise, ost.detect_orientation, st.recognise,
+                            ost.confirm_orientation])
     assert r.rotation == turned
     v0, v180, _ = r.notes["direction_votes"]  # PP-OCR's direction classifier, line pieces
     assert (v0 > 3 * v180) if turned == 0 else (v180 > 3 * v0)
@@ -208,7 +209,7 @@ def test_a_wrong_vote_is_undone_by_the_pages_reading(tmp_path: Path, settings: S
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Should the classifier vote clearly wrong, the page's reading is not surely upright:
     crop reads find the turn and the steps after orientation run again on that page."""
-    monkeypatch.setattr(st, "direction_votes", lambda *a: (0.0, 24.0, 24))  # "upside down"
+    monkeypatch.setattr(ost, "direction_votes", lambda *a: (0.0, 24.0, 24))  # "upside down"
     img = save(render(SC_LINES * 3), tmp_path / "upright.png")
     r = ocr(img, settings, PAGE_STEPS)
     assert r.rotation == 0, r.notes

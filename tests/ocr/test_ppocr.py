@@ -187,7 +187,7 @@ def test_either_engine_judges_page_orientation(orientation_engine: str, tmp_path
     tesseract in block layout both tell the four turns of a page apart."""
     from PIL import Image
 
-    from ocr_worker.steps import detect_orientation
+    from ocr_worker.orientation_steps import detect_orientation
 
     upright, _ = crop_case(CASES[0], tmp_path / "upright.png", share=0.2)
     settings = full_settings.model_copy(update={"ocr_orientation_engine": orientation_engine})
