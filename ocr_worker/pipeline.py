@@ -114,7 +114,11 @@ def process_page(
             # after the named one run again on the turned image.
             current, after = ctx.restart
             ctx.restart = None
-            i = 1 + next(k for k, st in enumerate(steps) if st.__name__ == after)
+            names = [st.__name__ for st in steps]
+            if after not in names:
+                raise OcrError(f"page {ctx.page_no}: step {step.__name__} asked to restart "
+                               f"after {after}, which the step list does not have")
+            i = 1 + names.index(after)
     out = ctx.output
     if out is None or out.pdf is None:
         raise OcrError(f"page {ctx.page_no}: the step list has no recognise step")

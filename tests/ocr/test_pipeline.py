@@ -9,7 +9,7 @@ import pikepdf
 import pytest
 from PIL import Image, ImageDraw
 
-from dms.errors import BadDocumentError, ExternalToolTimeout
+from dms.errors import BadDocumentError, ExternalToolTimeout, OcrError
 from dms.settings import Settings
 from ocr_worker import orientation_steps as ost
 from ocr_worker import steps as st
@@ -110,6 +110,18 @@ def test_page_timeout_is_real(page_png: Path, settings: Settings) -> None:
     ctx.deadline = 0.0  # budget spent: the next tool call must not even start
     with pytest.raises(ExternalToolTimeout):
         process_page(page_png, ctx, settings)
+
+
+def test_restart_after_a_step_the_list_lacks_is_a_clear_error(page_png: Path,
+                                                              settings: Settings) -> None:
+    # confirm_orientation restarts "after detect_orientation"; an experiment's step list
+    # without that step must say so, not end in a bare StopIteration.
+    def turns_back(src: Path, ctx: st.PageContext) -> Path:
+        ctx.restart = (src, "detect_orientation")
+        return src
+
+    with pytest.raises(OcrError, match="turns_back.*detect_orientation"):
+        ocr(page_png, settings, [st.normalise, st.recognise, turns_back])
 
 
 def pdftotext(pdf: Path) -> str:
