@@ -74,6 +74,18 @@ def test_document_page_names_the_missing_facts(web_services: Services,
         assert 'id="missing-facts"' not in _page(client, f"/documents/{doc_id}")
 
 
+def test_customer_page_tags_the_document_lacking_a_fact(web_services: Services,
+                                                        login_as: LoginAs) -> None:
+    lacking = _document(web_services, "YYB", "GYDHT", {"contract_no": "GD-2024-0003"})
+    with session_scope(web_services.sessions) as s:
+        doc = s.get(Document, lacking)
+        assert doc is not None
+        customer_no = doc.customer.customer_no
+    html = _page(login_as("archivist"), f"/customers/{customer_no}")
+    assert f'<span class="tag warn missing-facts" data-document="{lacking}">' \
+        '缺少必备信息：合同终止日期</span>' in html
+
+
 def test_entering_the_missing_end_date_clears_the_notice(web_services: Services,
                                                          login_as: LoginAs) -> None:
     doc_id = _document(web_services, "YYB", "GYDHT", {"contract_no": "GD-2024-0002"})
