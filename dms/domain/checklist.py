@@ -1,16 +1,23 @@
-"""The standard checklist (典型资料清单): document types, business types, steps.
+"""The standard checklist (典型资料清单): document types, business types, steps, and the
+facts each document type must carry.
 
 Loaded from ``config/checklists.yaml``; a deployment tunes it without code.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from dms.domain.facts import FIELDS
 from dms.errors import ConfigError
+
+# Expiry reminders (合同预警) are computed from this fact: a document type that expires
+# requires it, whether or not the checklist file says so.
+END_DATE_FACT = "contract_end"
 
 
 @dataclass(frozen=True)
@@ -22,6 +29,9 @@ class DocumentType:
     content: str = ""
     conditional: str = ""
     expires: bool = False
+    # Facts (dms.domain.facts.FIELDS) a document of this type is not usable without: its
+    # identifier, and for an agreement with a term its end date (issue 20).
+    required_facts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,17 @@ class Checklist:
         return [c for c in self.required_for(business_type, steps_done, agent=agent)
                 if c not in present]
 
+    def missing_facts(self, doc_type: str | None, facts: Mapping[str, Any] | None
+                      ) -> list[str]:
+        """The facts a document of ``doc_type`` requires that ``facts`` (its accepted
+        facts: valid and unflagged) lack, in the checklist's order. An untyped document or
+        a type the checklist does not know requires nothing."""
+        known = self.document_types.get(doc_type or "")
+        if known is None:
+            return []
+        present = facts or {}
+        return [f for f in known.required_facts if not str(present.get(f) or "").strip()]
+
     def business_type(self, code: str) -> BusinessType:
         try:
             return self.business_types[code]
@@ -101,7 +122,8 @@ def parse_checklist(data: dict[str, Any]) -> Checklist:
         doc_types = {
             code: DocumentType(code=code, name=v["name"], en=v.get("en", ""), step=v["step"],
                                content=v.get("content", ""), conditional=v.get("conditional", ""),
-                               expires=bool(v.get("expires", False)))
+                               expires=bool(v.get("expires", False)),
+                               required_facts=_required_facts(code, v))
             for code, v in data["document_types"].items()
         }
         steps = {s["code"]: BusinessStep(code=s["code"], name=s["name"], order=i)
@@ -125,6 +147,22 @@ def parse_checklist(data: dict[str, Any]) -> Checklist:
         if dt.step not in steps:
             raise ConfigError(f"document type {dt.code} belongs to unknown step {dt.step}")
     return Checklist(doc_types, steps, business_types, deadlines)
+
+
+def _required_facts(code: str, entry: dict[str, Any]) -> tuple[str, ...]:
+    """A type's ``required_facts``, known field names only; a type that expires requires
+    its end date even when the file (an older deployment's copy) does not list it."""
+    listed = entry.get("required_facts") or []
+    if not isinstance(listed, list):
+        raise ConfigError(f"document type {code}: required_facts must be a list")
+    unknown = [f for f in listed if f not in FIELDS]
+    if unknown:
+        raise ConfigError(f"document type {code} requires unknown facts {unknown}",
+                          hint=f"known: {', '.join(FIELDS)}")
+    required = tuple(dict.fromkeys(listed))
+    if entry.get("expires") and END_DATE_FACT not in required:
+        required += (END_DATE_FACT,)
+    return required
 
 
 def load_checklist(path: Path) -> Checklist:

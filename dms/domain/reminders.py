@@ -194,3 +194,12 @@ def expiring(facts: dict[str, Any] | None, today: date, deadlines: Deadlines) ->
 
 def expiring_document_types(checklist: Checklist) -> list[str]:
     return [c for c, t in checklist.document_types.items() if t.expires]
+
+
+def end_date_unknown(checklist: Checklist, doc_type: str | None,
+                     facts: dict[str, Any] | None) -> bool:
+    """An agreement with a term whose end date was not read (到期日未识别): no expiry
+    warning can ever be raised for it, so it is listed for a person to enter the date
+    instead of being skipped by the warnings without a trace (issue 20)."""
+    known = checklist.document_types.get(doc_type or "")
+    return known is not None and known.expires and contract_end(facts) is None

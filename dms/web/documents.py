@@ -12,8 +12,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from dms.db.models import Business, Customer, Document, Page
 from dms.domain.access import Action
+from dms.domain.facts import FIELD_NAMES_ZH
+from dms.domain.reminders import end_date_unknown
 from dms.errors import NotFoundError
 from dms.services import access, ocr_flow
+from dms.services.missing_facts import missing_facts_of
 from dms.services.page_view import page_view_key
 from dms.services.page_words import decode_words
 from dms.services.searchable_pdf import SLIM_SUFFIX, fetch_searchable_pdf
@@ -49,9 +52,14 @@ def show(doc_id: int) -> Any:
         page = next((p for p in doc.pages if p.page_no == page_no), None)
         customer: Customer = doc.customer
         business: Business | None = doc.business
+        checklist = services().checklist
         return render_template("document.html", doc=doc, page=page, page_no=page_no,
                                customer=customer, business=business,
-                               q=request.args.get("q", ""), can_reprocess=_may_reprocess())
+                               q=request.args.get("q", ""), can_reprocess=_may_reprocess(),
+                               missing_facts=missing_facts_of(checklist, doc),
+                               field_names=FIELD_NAMES_ZH,
+                               end_date_unknown=end_date_unknown(checklist, doc.doc_type,
+                                                                 doc.facts))
 
 
 @bp.route("/<int:doc_id>/reprocess", methods=["POST"])

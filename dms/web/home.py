@@ -9,9 +9,11 @@ from sqlalchemy.orm import selectinload
 
 from dms.db.models import Business, Customer, Document, Page, Team
 from dms.domain.access import Action
+from dms.domain.facts import FIELD_NAMES_ZH
 from dms.domain.lifecycle import State
 from dms.services import access
 from dms.services.gap_report import STATUS_NAMES_ZH, customer_report
+from dms.services.missing_facts import missing_facts_of
 from dms.web.access import allowed_teams, principal, requires, services
 from dms.web.params import page_arg
 
@@ -87,5 +89,8 @@ def customer(customer_no: str) -> Any:
         gaps = {bg.business_no: bg for bg in customer_report(
             s, svc.checklist, svc.settings.classify_review_below, customer_no)}
         loose = [d for d in c.documents if d.business_id is None]
+        # Present but lacking a required fact (a contract with no end date…): named per row.
+        lacking = {d.id: missing_facts_of(svc.checklist, d) for d in c.documents}
         return render_template("customer.html", c=c, gaps=gaps, loose=loose,
-                               status_names=STATUS_NAMES_ZH)
+                               status_names=STATUS_NAMES_ZH, lacking=lacking,
+                               field_names=FIELD_NAMES_ZH)

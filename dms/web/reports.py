@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 
 from dms.domain.access import Action
+from dms.domain.facts import FIELD_NAMES_ZH
 from dms.domain.lifecycle import GATE_NAMES_ZH
 from dms.services.gap_report import STATUS_NAMES_ZH, GapFilter, gap_rows, named_rows
 from dms.services.localized_reports import gap_csv, gap_pdf, gap_xlsx
+from dms.services.missing_facts import count_missing_facts, documents_missing_facts
 from dms.services.statistics import (GROUPS, completeness, overdue_by_team, return_rates,
                                      timeliness)
 from dms.domain.personal_data import mask_text, mask_value
@@ -108,6 +111,12 @@ def gaps() -> Any:
             shown.append(r if unmasked else mask_value(r))
             if len(shown) > SCREEN_ROWS:
                 break
+        # Present but not usable: documents lacking a fact their type requires (issue 20).
+        lacking = [r if unmasked else mask_value(r) for r in
+                   islice(documents_missing_facts(s, svc.checklist, f), SCREEN_ROWS)]
+        lacking_total = count_missing_facts(s, svc.checklist, f)
     return render_template("reports_gaps.html", rows=shown[:SCREEN_ROWS],
                            more=len(shown) > SCREEN_ROWS, status_names=STATUS_NAMES_ZH,
-                           business_types=svc.checklist.business_types, args=request.args)
+                           business_types=svc.checklist.business_types, args=request.args,
+                           lacking=lacking, lacking_total=lacking_total,
+                           field_names=FIELD_NAMES_ZH)
