@@ -76,6 +76,10 @@ def main() -> int:
     kept = a.root / "images"
     kept.mkdir(parents=True, exist_ok=True)
     n = 0
+    # A worker's pool process runs OpenCV on one thread (dms/worker/preload.py), as every
+    # pass here does, pipeline and engine alone alike (a tree that has the setting).
+    if importlib.util.find_spec("ocr_worker.threads") is not None:
+        importlib.import_module("ocr_worker.threads").one_thread_per_process()
     engine = get_engine(a.engine)
     # Once-per-process costs are not page work, on either side: a worker's pool process
     # loads and warms its PP-OCR models before taking pages (dms/worker/preload.py).

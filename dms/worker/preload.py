@@ -19,6 +19,7 @@ from ocr_worker.line_direction import DIRECTION_MODELS
 from ocr_worker.ppocr_engine import ENGINE_MODELS, load_model, warm_up
 from ocr_worker.orientation_steps import ORIENT_AUTO, ORIENT_READ_BY
 from ocr_worker.text_layer import text_font
+from ocr_worker.threads import one_thread_per_process
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,13 @@ def _load_page_tools(sender: Any = None, **_: Any) -> None:
 # direction votes, the PP-OCR direction classifier): from then on its CPU goes to pages
 # (benchmarks/scanner_bench.py starts its clock after it).
 TESSERACT_LOADED = "tesseract models loaded"
+
+
+@worker_process_init.connect
+def _one_thread(**_: Any) -> None:
+    """A pool process is one of a worker's processes per core: OpenCV's thread pool
+    would make it compete with its siblings (ocr_worker/threads.py)."""
+    one_thread_per_process()
 
 
 @worker_process_init.connect

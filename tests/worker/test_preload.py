@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -52,3 +55,18 @@ def test_a_ppocr_worker_loads_no_direction_model_for_tesseract(
     _pool_process_init(tmp_path, ocr_engine="ppocr5", ocr_orientation_engine="auto")
     assert ppocr_engine.load_model.cache_info().currsize == 0
     assert not [r for r in caplog.records if preload.TESSERACT_LOADED in r.getMessage()]
+
+
+def test_a_pool_process_runs_opencv_on_one_thread() -> None:
+    """One worker process per core: OpenCV's own thread pool (as many threads as cores)
+    would make sibling processes queue behind each other (ocr_worker/threads.py). The
+    signal runs in a child interpreter: the setting is per process."""
+    code = ("import cv2; from celery.signals import worker_process_init; "
+            "import dms.worker.preload; before = cv2.getNumThreads(); "
+            "worker_process_init.send(sender=None); print(before, cv2.getNumThreads())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120).stdout.split()
+    before, after = int(out[-2]), int(out[-1])
+    assert after == 1
+    if (os.cpu_count() or 1) > 1:
+        assert before > 1  # else this test would pass without the hook
