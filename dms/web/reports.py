@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
-from itertools import islice
 from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
@@ -113,7 +112,7 @@ def gaps() -> Any:
                 break
         # Present but not usable: documents lacking a fact their type requires (issue 20).
         lacking = [r if unmasked else mask_value(r) for r in
-                   islice(documents_missing_facts(s, svc.checklist, f), SCREEN_ROWS)]
+                   documents_missing_facts(s, svc.checklist, f, limit=SCREEN_ROWS)]
         lacking_total = count_missing_facts(s, svc.checklist, f)
     return render_template("reports_gaps.html", rows=shown[:SCREEN_ROWS],
                            more=len(shown) > SCREEN_ROWS, status_names=STATUS_NAMES_ZH,

@@ -150,12 +150,12 @@ def test_service_list_and_count_agree_and_follow_the_filter(any_db_services: Ser
     checklist = web_services.checklist
     with session_scope(web_services.sessions) as s:
         everyone = list(documents_missing_facts(s, checklist))
-        assert [r["document_id"] for r in everyone] == [a, b]
-        assert everyone[0]["missing"] == ["contract_no", "contract_end"]
-        assert everyone[0]["end_date_unknown"] and not everyone[1]["end_date_unknown"]
+        assert [r["document_id"] for r in everyone] == [b, a]  # newest first
+        assert everyone[1]["missing"] == ["contract_no", "contract_end"]
+        assert everyone[1]["end_date_unknown"] and not everyone[0]["end_date_unknown"]
         assert count_missing_facts(s, checklist) == 2
         team_b = GapFilter(teams=("DKH",))
         assert [r["document_id"] for r in documents_missing_facts(s, checklist, team_b)] == [b]
         assert count_missing_facts(s, checklist, team_b) == 1
-        one = GapFilter(customer_no=everyone[0]["customer_no"])
+        one = GapFilter(customer_no=everyone[1]["customer_no"])
         assert [r["document_id"] for r in documents_missing_facts(s, checklist, one)] == [a]
