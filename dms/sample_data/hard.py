@@ -116,6 +116,7 @@ def render_hard_page(p: HardPage) -> tuple[Image.Image, list[str]]:
     grey: np.ndarray = np.asarray(page.convert("L")).astype(np.float32)
     if p.side_by_side:
         grey = _side_by_side(grey.astype(np.uint8)).astype(np.float32)
+    printed = float((grey < 128).mean())  # the page's ink as printed, at 300 dpi
     grey = 255.0 - (255.0 - grey) * p.ink  # light toner
     h, w = grey.shape
     if p.skew:
@@ -131,6 +132,11 @@ def render_hard_page(p: HardPage) -> tuple[Image.Image, list[str]]:
     arr: np.ndarray = np.clip(grey, 0, 255).astype(np.uint8)
     if p.threshold:
         out = Image.fromarray(arr > p.threshold).convert("1")
+        # How much of the printed ink the scanner's threshold kept: light toner under a
+        # low threshold can leave (next to) nothing of a page, which no reader can read
+        # back; the benchmark counts such scans apart (and checks they are flagged).
+        kept = float((arr <= p.threshold).mean()) / max(printed, 1e-6)
+        out.info["ink_kept"] = round(min(1.0, kept), 3)  # blur can widen a dark stroke
     else:
         if p.jpeg_quality:
             ok, buf = cv2.imencode(".jpg", arr, [cv2.IMWRITE_JPEG_QUALITY, p.jpeg_quality])
@@ -150,6 +156,11 @@ def save_hard_page(p: HardPage, path: Path) -> tuple[Path, list[str]]:
     """Bilevel pages as G4 TIFF (as scanner drivers store them), grey ones as JPEG when
     ``jpeg_quality`` is set, else PNG; ``path``'s suffix is replaced accordingly."""
     img, lines = render_hard_page(p)
+    return write_hard_page(img, p, path), lines
+
+
+def write_hard_page(img: Image.Image, p: HardPage, path: Path) -> Path:
+    """Write a rendered hard page as a scanner would store it (see save_hard_page)."""
     if img.mode == "1":
         path = path.with_suffix(".tif")
         img.save(path, compression="group4", dpi=(p.dpi, p.dpi))
@@ -159,7 +170,7 @@ def save_hard_page(p: HardPage, path: Path) -> tuple[Path, list[str]]:
     else:
         path = path.with_suffix(".png")
         img.save(path, dpi=(p.dpi, p.dpi))
-    return path, lines
+    return path
 
 
 def hard_pages(n: int, seed: int = 1) -> list[HardPage]:
@@ -192,11 +203,13 @@ def generate_hard_pages(out_dir: Path, n: int, *, seed: int = 1) -> list[dict[st
     root.mkdir(parents=True, exist_ok=True)
     entries = []
     for i, p in enumerate(hard_pages(n, seed), 1):
-        path, lines = save_hard_page(p, root / f"hard_{i:04d}")
+        img, lines = render_hard_page(p)
+        path = write_hard_page(img, p, root / f"hard_{i:04d}")
         entries.append({"file": path.name, "doc_type": p.doc_type, "script": p.script,
                         "text": "\n".join(lines), "rotation": p.rotation, "skew": p.skew,
                         "layout": "sparse" if p.sparse else "dense", "degrade": p.degrade,
-                        "seals": ["stamp"] * p.stamps, "hard": p.to_dict()})
+                        "seals": ["stamp"] * p.stamps, "hard": p.to_dict(),
+                        "ink_kept": img.info.get("ink_kept", 1.0)})
     (root / "truth.json").write_text(json.dumps(entries, ensure_ascii=False, indent=1),
                                      encoding="utf-8")
     return entries
