@@ -9,10 +9,14 @@ _CN_DIGITS = {"〇": 0, "零": 0, "O": 0, "一": 1, "二": 2, "两": 2, "三": 3
               "六": 6, "七": 7, "八": 8, "九": 9}
 _CN = "〇零O一二两三四五六七八九"
 
-# one regular expression for "a date" in any of the forms (used inside larger patterns)
+# one regular expression for "a date" in any of the forms (used inside larger patterns).
+# The last numeric form is a reading that lost 月 and 日 of a two-digit month and day
+# (2025年04月30日 read as 2025年0430: seen on a sample contract's term clause, whose end
+# date was then missing and the contract got no expiry warning).
 DATE = (r"(?:\d{4}年\d{1,2}月\d{1,2}日?|\d{4}[-./]\d{1,2}[-./]\d{1,2}"
-        rf"|[{_CN}]{{4}}年[{_CN}十]{{1,3}}月[{_CN}十]{{1,4}}日?)")
+        rf"|[{_CN}]{{4}}年[{_CN}十]{{1,3}}月[{_CN}十]{{1,4}}日?|\d{{4}}年\d{{4}}(?!\d))")
 _NUMERIC = re.compile(r"(\d{4})(?:年|[-./])(\d{1,2})(?:月|[-./])(\d{1,2})")
+_MONTH_DAY_LOST = re.compile(r"(\d{4})年(\d{2})(\d{2})(?!\d)")
 _CHINESE = re.compile(rf"([{_CN}]{{4}})年([{_CN}十]{{1,3}})月([{_CN}十]{{1,4}})")
 
 
@@ -28,7 +32,7 @@ def cn_number(s: str) -> int:
 
 def parse_date(s: str) -> dt.date | None:
     """The first date in ``s``, or None when there is none or it is not a real day."""
-    if m := _NUMERIC.search(s):
+    if m := _NUMERIC.search(s) or _MONTH_DAY_LOST.search(s):
         y, mo, d = (int(g) for g in m.groups())
     elif m := _CHINESE.search(s):
         y = int("".join(str(_CN_DIGITS[c]) for c in m.group(1)))

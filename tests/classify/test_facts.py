@@ -70,6 +70,8 @@ def test_credit_code_repaired_from_ocr_noise() -> None:
     ("二零二四年十二月三十一日", dt.date(2024, 12, 31)),
     ("二〇二〇年十月二十日", dt.date(2020, 10, 20)),
     ("2024年2月30日", None), ("没有日期", None),
+    # the OCR lost 月 and 日 of a two-digit month and day
+    ("2025年0430", dt.date(2025, 4, 30)), ("2025年1332", None), ("2025年04301", None),
 ])
 def test_dates_in_chinese_formats(text: str, expected: dt.date | None) -> None:
     assert parse_date(text) == expected
@@ -86,6 +88,9 @@ def test_chinese_numbers() -> None:
     ("合同有效期：2020-01-01至2024-12-31", "2020-01-01", "2024-12-31"),
     ("本合同有效期自二〇二二年一月一日起至二〇二六年十二月三十一日止", "2022-01-01", "2026-12-31"),
     ("本合同有效期自2023年6月1日起至\n2028年5月31日止。", "2023-06-01", "2028-05-31"),
+    # a sample contract as PP-OCRv5 read it under `dms up`: 至, 月 and 日 lost
+    ("第条合同有效期本合同有效期 2022.05.21起2025年0430。有效期届满双均未提出书",
+     "2022-05-21", "2025-04-30"),
 ])
 def test_contract_term(text: str, start: str, end: str) -> None:
     facts = extract_facts([text], expiring=True)
