@@ -45,6 +45,14 @@ def _cell(v: Any) -> Any:
     return "" if v is None else v
 
 
+def _take(buf: io.StringIO) -> str:
+    """The buffer's text, leaving it empty."""
+    text = buf.getvalue()
+    buf.seek(0)
+    buf.truncate()
+    return text
+
+
 def csv_lines(columns: Sequence[str], rows: Iterable[dict[str, Any]],
               headings: dict[str, str] | None = None) -> Iterator[str]:
     """CSV text in chunks of lines, for a streamed HTTP response or a file. Starts with a
@@ -53,16 +61,16 @@ def csv_lines(columns: Sequence[str], rows: Iterable[dict[str, Any]],
     w = csv.writer(buf)
     h = headings or {}
     w.writerow([h.get(c, c) for c in columns])
-    yield "\ufeff" + buf.getvalue()
+    # The buffer is emptied as soon as its text is yielded: what is left at the end has
+    # not been sent (emptied at the next row instead, an export without rows repeated its
+    # headings, and one of 1000, 2000… rows its last thousand).
+    yield "\ufeff" + _take(buf)
     for i, r in enumerate(rows, 1):
-        if i % 1000 == 1:
-            buf.seek(0)
-            buf.truncate()
         w.writerow([_cell(r.get(c)) for c in columns])
         if i % 1000 == 0:
-            yield buf.getvalue()
+            yield _take(buf)
     if buf.tell():
-        yield buf.getvalue()
+        yield _take(buf)
 
 
 def write_csv(out: IO[str], columns: Sequence[str], rows: Iterable[dict[str, Any]],
