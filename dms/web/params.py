@@ -6,6 +6,7 @@ count can reach the database or the search engine as an overflow or a huge alloc
 """
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from flask import request
@@ -48,6 +49,34 @@ def float_arg(name: str, default: float, *, lo: float, hi: float) -> float:
     if not lo <= value <= hi:  # also refuses nan and inf
         raise InvalidInputError(f"{name} must be from {lo:g} to {hi:g}", field=name)
     return value
+
+
+# A code as dms stores them (team, business and document types): letters, digits, "_", "-".
+CODE = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def text_arg(name: str, *, max_chars: int, shape: re.Pattern[str] | None = None,
+             what: str = "text") -> str | None:
+    """``request.args[name]`` stripped (None when empty): at most ``max_chars`` characters,
+    no control characters (PostgreSQL refuses a NUL in a string: a 500, not an empty
+    result), matching ``shape`` if given; anything else is a 400 naming ``name``."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    if len(raw) > max_chars or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in raw):
+        raise InvalidInputError(f"{name} must be {what} of at most {max_chars} characters",
+                                field=name)
+    if shape is not None and not shape.fullmatch(raw):
+        raise InvalidInputError(f"{name} must be {what}", field=name)
+    return raw
+
+
+def flag_arg(name: str) -> bool:
+    """A checkbox: absent, empty or ``0`` is off, ``1`` is on; anything else a 400."""
+    raw = request.args.get(name, "").strip()
+    if raw not in ("", "0", "1"):
+        raise InvalidInputError(f"{name} must be 1 or 0", field=name)
+    return raw == "1"
 
 
 def page_arg(name: str = "page") -> int:

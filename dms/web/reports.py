@@ -20,7 +20,7 @@ from dms.services.statistics import (GROUPS, completeness, overdue_by_team, retu
 from dms.domain.personal_data import mask_text, mask_value
 from dms.web.access import allowed_teams, requires, sees_personal_data, services
 from dms.web.i18n import get_locale
-from dms.web.params import int_arg
+from dms.web.params import CODE, flag_arg, int_arg, text_arg
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 SCREEN_ROWS = 500  # the page shows this many gap rows; downloads have them all
@@ -30,19 +30,21 @@ CHART_WIDTH = 360
 def _teams() -> tuple[str, ...] | None:
     """The teams shown: the one asked for (if the user may see it) within the user's."""
     mine = allowed_teams(Action.REPORT_READ)
-    asked = request.args.get("team", "").strip() or None
+    asked = text_arg("team", max_chars=32, what="a team code")
     if asked is not None:
         if mine is not None and asked not in mine:
-            abort(403)
+            abort(403, f"team: {asked} is not a team whose reports you may read")
         return (asked,)
     return tuple(mine) if mine is not None else None
 
 
 def _filter() -> GapFilter:
-    a = request.args
-    return GapFilter(customer_no=a.get("customer", "").strip() or None, teams=_teams(),
-                     business_type=a.get("business_type", "").strip() or None,
-                     only_gaps=a.get("only_gaps") == "1")
+    """The report's filter from the query string; a malformed value is a 400 naming it."""
+    return GapFilter(customer_no=text_arg("customer", max_chars=32, what="a customer number"),
+                     teams=_teams(),
+                     business_type=text_arg("business_type", max_chars=32, shape=CODE,
+                                            what="a business type code"),
+                     only_gaps=flag_arg("only_gaps"))
 
 
 def bars(rows: list[Any]) -> list[dict[str, Any]]:

@@ -58,6 +58,11 @@ def test_search_api_deepest_allowed_page_answers(web: Web) -> None:
     ("/documents/1?page=-5", "page"),
     ("/physical/labels/boxes.pdf?codes=BX00000001&w=1e308", "w"),
     ("/physical/labels/boxes.pdf?codes=BX00000001&h=nan", "h"),
+    ("/reports/gaps?customer=3301%00", "customer"),  # a NUL: a 500 on PostgreSQL
+    ("/reports/gaps?customer=" + "1" * 33, "customer"),
+    ("/reports/gaps?business_type=LV%20RES", "business_type"),
+    ("/reports/gaps?format=csv&team=Y%0AB", "team"),
+    ("/reports/?only_gaps=yes", "only_gaps"),
 ])
 def test_page_bounds(web: Web, path: str, field: str) -> None:
     _bad(_logged_in(web).get(path), field)
