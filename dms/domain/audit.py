@@ -73,6 +73,7 @@ ENTITY_NAMES_ZH: dict[str, str] = {
     "page": "页面", "volume": "卷宗", "volumes": "卷宗", "box": "档案盒", "boxes": "档案盒",
     "room": "档案室", "slot_range": "库位范围", "event": "事件", "ingest_batch": "入库批次",
     "user": "用户", "search": "搜索", "gap_report": "缺件报告", "audit_log": "审计日志",
+    "missing_facts": "缺少必备信息的文档",
     "loan": "借阅", "searchable_pdf": "可检索PDF", "original": "原件",
 }
 

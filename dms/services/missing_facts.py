@@ -21,6 +21,8 @@ from dms.domain import reminders as rules
 from dms.domain.checklist import Checklist
 from dms.services.gap_report import GapFilter
 
+STREAM_BATCH = 1000
+
 
 def missing_facts_of(checklist: Checklist, doc: Document) -> list[str]:
     """What the document page names: the required facts this document lacks."""
@@ -45,7 +47,7 @@ def _query(checklist: Checklist, f: GapFilter) -> Select[Any]:
     belongs to its business's team, else its customer's (``access.document_team_id``)."""
     team_id = func.coalesce(Business.team_id, Customer.team_id)
     stmt = (select(Document.id, Document.doc_type, Document.facts, Document.source_name,
-                   Customer.customer_no, Customer.name.label("customer_name"),
+                   Document.created_at, Customer.customer_no, Customer.name.label("customer_name"),
                    Business.business_no, Business.business_type)
             .join(Customer, Customer.id == Document.customer_id)
             .outerjoin(Business, Business.id == Document.business_id)
@@ -73,8 +75,11 @@ def documents_missing_facts(session: Session, checklist: Checklist, f: GapFilter
     the documents' key backwards and stops when the page has its rows: sorting every
     lacking document by customer took 1.2 s for 100,000 of them on SQLite):
     ``missing`` (field codes, checklist order) and ``end_date_unknown`` (an agreement
-    with a term whose end date is missing: it gets no expiry warning, 到期日未识别)."""
-    stmt = _query(checklist, f).order_by(Document.id.desc()).limit(limit)
+    with a term whose end date is missing: it gets no expiry warning, 到期日未识别).
+    Streamed in batches (a server-side cursor on PostgreSQL): the CSV download walks
+    every such document without holding them all."""
+    stmt = (_query(checklist, f).order_by(Document.id.desc()).limit(limit)
+            .execution_options(yield_per=STREAM_BATCH))
     for r in session.execute(stmt):
         missing = checklist.missing_facts(r.doc_type, r.facts)
         if not missing:  # the SQL narrowed it down; the domain rule decides
@@ -82,7 +87,7 @@ def documents_missing_facts(session: Session, checklist: Checklist, f: GapFilter
         yield {"document_id": r.id, "doc_type": r.doc_type, "source_name": r.source_name,
                "customer_no": r.customer_no, "customer_name": r.customer_name,
                "business_no": r.business_no, "business_type": r.business_type,
-               "missing": missing,
+               "created_at": r.created_at, "missing": missing,
                "end_date_unknown": rules.end_date_unknown(checklist, r.doc_type, r.facts)}
 
 

@@ -205,6 +205,7 @@ _EXTRAS: dict[str, Extra] = {
     "search.api": Extra(lambda o: {"q": "合同"}),
     "reports.overview": Extra(lambda o: {"team": o.team_code}, scoped=True),
     "reports.gaps": Extra(lambda o: {"team": o.team_code}, scoped=True),
+    "reports.missing_facts_download": Extra(lambda o: {"team": o.team_code}, scoped=True),
     "physical.label_pdf": Extra(lambda o: {"codes": o.box_code}),
     "physical.api_suggest": Extra(lambda o: {"box": o.box_code}),
     # GET opens a customer's file (refused for another team's); POST is a search, whose

@@ -30,6 +30,7 @@ from dms.domain.reminders import CATEGORY_NAMES_ZH, LIMIT_NAMES_ZH
 from dms.domain.roles import ROLE_NAMES_ZH
 from dms.services.audit_log import HEADINGS_ZH as AUDIT_HEADINGS
 from dms.services.gap_report import STATUS_NAMES_ZH
+from dms.services.missing_facts_csv import HEADINGS_ZH as MISSING_FACTS_HEADINGS
 from dms.services.report_formats import HEADINGS_ZH as GAP_HEADINGS
 from dms.translations import DIRECTORY, DOMAIN, LOCALES
 from dms.web import i18n, names, page_review, review, search_views
@@ -43,7 +44,7 @@ KEYWORDS = {"_": None, "gettext": None, "translate": None, "lazy_gettext": None}
 NAME_TABLES: tuple[Mapping[Any, str], ...] = (
     STATE_NAMES_ZH, GATE_NAMES_ZH, ROLE_NAMES_ZH, CATEGORY_NAMES_ZH, LIMIT_NAMES_ZH,
     AUDIT_ACTION_NAMES, ENTITY_NAMES_ZH, FIELD_NAMES_ZH, LOAN_STATE_NAMES_ZH, LOAN_REASON_NAMES_ZH,
-    STATUS_NAMES_ZH, GAP_HEADINGS, AUDIT_HEADINGS,
+    STATUS_NAMES_ZH, GAP_HEADINGS, AUDIT_HEADINGS, MISSING_FACTS_HEADINGS,
 )
 
 

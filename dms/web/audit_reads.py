@@ -86,6 +86,14 @@ def _gap_report(_s: Session, _view: Mapping[str, Any], args: MultiDict[str, str]
                 args.get("customer", "").strip(), data)
 
 
+def _missing_facts_export(_s: Session, _view: Mapping[str, Any],
+                          args: MultiDict[str, str]) -> Read:
+    """The gap report's documents lacking required facts, downloaded (as ``_gap_report``)."""
+    data = {k: args[k] for k in ("team", "business_type") if args.get(k)}
+    return Read(A.REPORT_EXPORT, "missing_facts", "csv", args.get("customer", "").strip(),
+                data)
+
+
 def _customers_of_volumes(s: Session, kind: str, codes: list[str]) -> list[str]:
     """Whose paper the labels name: the customers of the volumes (in the boxes)."""
     stmt = select(Customer.customer_no).join(Volume, Volume.customer_id == Customer.id)
@@ -165,6 +173,7 @@ READS: dict[str, Describe] = {
     "home.customers": _customer_list,
     "physical.volume_page": _volume,
     "reports.gaps": _gap_report,
+    "reports.missing_facts_download": _missing_facts_export,
     "physical.label_pdf": _labels,
     "physical.dispute_view": _dispute,
     "physical.api_locate": _locate,

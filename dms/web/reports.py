@@ -15,6 +15,7 @@ from dms.domain.lifecycle import GATE_NAMES_ZH
 from dms.services.gap_report import STATUS_NAMES_ZH, GapFilter, gap_rows, named_rows
 from dms.services.localized_reports import gap_csv, gap_pdf, gap_xlsx
 from dms.services.missing_facts import count_missing_facts, documents_missing_facts
+from dms.services.missing_facts_csv import missing_facts_csv
 from dms.services.statistics import (GROUPS, completeness, overdue_by_team, return_rates,
                                      timeliness)
 from dms.domain.personal_data import mask_text, mask_value
@@ -116,8 +117,29 @@ def gaps() -> Any:
         lacking = [r if unmasked else mask_value(r) for r in
                    documents_missing_facts(s, svc.checklist, f, limit=SCREEN_ROWS)]
         lacking_total = count_missing_facts(s, svc.checklist, f)
+    # The section's download carries the page's filters (and language), not its format.
+    lacking_csv_args = {k: v for k, v in request.args.items() if k != "format"}
     return render_template("reports_gaps.html", rows=shown[:SCREEN_ROWS],
                            more=len(shown) > SCREEN_ROWS, status_names=STATUS_NAMES_ZH,
                            business_types=svc.checklist.business_types, args=request.args,
                            lacking=lacking, lacking_total=lacking_total,
-                           field_names=FIELD_NAMES_ZH)
+                           lacking_csv_args=lacking_csv_args, field_names=FIELD_NAMES_ZH)
+
+
+@bp.route("/gaps/missing-facts.csv")
+@requires(Action.REPORT_READ)
+def missing_facts_download() -> Any:
+    """Every document of the gap report's "缺少必备信息的文档" section (the page shows the
+    newest 500): the same filter, teams and masking as the page, newest first, streamed."""
+    svc = services()
+    f = _filter()
+    locale = get_locale()  # read before streaming, like the gap report's downloads
+    unmasked = sees_personal_data()
+
+    def generate() -> Any:
+        with svc.sessions() as s:
+            rows = documents_missing_facts(s, svc.checklist, f)
+            yield from missing_facts_csv(rows if unmasked else (mask_value(r) for r in rows),
+                                         svc.checklist, locale)
+    return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": "attachment; filename=missing-facts.csv"})

@@ -101,3 +101,15 @@ def archive(app: Flask, web_services: Services) -> Archive:
 
     return Archive(objs["own"], objs["other"], {w.subject or "anonymous": w for w in walkers},
                    as_, web_services)
+
+
+@pytest.fixture
+def any_db_services(database_url: str, tmp_path: Path) -> Iterator[Services]:
+    """The services of a migrated archive on SQLite and on PostgreSQL (``database_url``):
+    for queries the two databases spell differently (JSON fields, server-side cursors)."""
+    settings = load_settings(data_dir=tmp_path / "var", secret_key="test" * 8,
+                             database_url=database_url, _env_file=None)
+    upgrade(settings.database_url)
+    svc = build_services(settings)
+    yield svc
+    svc.close()

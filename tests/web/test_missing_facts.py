@@ -5,23 +5,17 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from flask.testing import FlaskClient
 
 from dms.db.models import Business, Customer, Document
 from dms.db.session import session_scope
 from dms.services import classification
-from dms.db.migrate import upgrade
-from dms.services.container import Services, build_services
+from dms.services.container import Services
 from dms.services.gap_report import GapFilter
 from dms.services.missing_facts import count_missing_facts, documents_missing_facts
 from dms.services.users import ensure_team
-from dms.settings import load_settings
 from tests.conftest import LoginAs
 
 _n = itertools.count(1)
@@ -127,18 +121,6 @@ def test_gap_report_lists_documents_lacking_required_facts(web_services: Service
     english = _page(login_as("archivist"), "/reports/gaps?lang=en")
     assert "Documents missing required facts" in english
     assert "End date not recognised" in english
-
-
-@pytest.fixture
-def any_db_services(database_url: str, tmp_path: Path) -> Iterator[Services]:
-    """The services of a migrated archive on SQLite and on PostgreSQL: the query reads
-    JSON fields, which the two databases spell differently."""
-    settings = load_settings(data_dir=tmp_path / "var", secret_key="test" * 8,
-                             database_url=database_url, _env_file=None)
-    upgrade(settings.database_url)
-    svc = build_services(settings)
-    yield svc
-    svc.close()
 
 
 def test_service_list_and_count_agree_and_follow_the_filter(any_db_services: Services
