@@ -5,29 +5,25 @@ lifecycle state lives on ``Business.archive_state``.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, UTC
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index,
-                        Integer, MetaData, String, Text, UniqueConstraint)
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+                        Integer, String, Text, UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-# Explicit constraint names so migrations are identical on SQLite and PostgreSQL.
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+# The tables of the other areas: importing this module gives the whole schema
+# (Base.metadata for Alembic and create_all). They build on dms.db.base, not on this module.
+from dms.db import models_classify  # noqa: F401
+from dms.db import models_events  # noqa: F401
+from dms.db import models_gaps  # noqa: F401
+from dms.db import models_lifecycle  # noqa: F401
+from dms.db import models_ops  # noqa: F401
+from dms.db import models_physical  # noqa: F401
+from dms.db import models_security  # noqa: F401
+from dms.db import models_upkeep  # noqa: F401
+from dms.db.base import NAMING as NAMING
+from dms.db.base import Base, utcnow
 
 
 class Team(Base):
@@ -72,6 +68,15 @@ class Business(Base):
     """One business of a customer (新装, 增容, 过户…) and its archive item state."""
 
     __tablename__ = "businesses"
+    # Inbox queries: counts and first pages per scope (team / handler / everyone).
+    __table_args__ = (
+        Index("ix_businesses_team_state_since", "team_id", "archive_state", "state_since"),
+        Index("ix_businesses_handler_state_since", "handler_id", "archive_state", "state_since"),
+        Index("ix_businesses_state_since", "archive_state", "state_since"),
+        Index("ix_businesses_team_step_due", "team_id", "step_due_at"),
+        Index("ix_businesses_handler_step_due", "handler_id", "step_due_at"),
+        Index("ix_businesses_step_due", "step_due_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     business_no: Mapped[str] = mapped_column(String(32), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
@@ -180,6 +185,7 @@ class Task(Base):
     """An archive task for a person (digitise the paper of a step, review, shelve…)."""
 
     __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_status_next_urge", "status", "next_urge_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
     business_id: Mapped[int | None] = mapped_column(ForeignKey("businesses.id"), index=True)
@@ -329,12 +335,3 @@ class LocationMove(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     kind: Mapped[str] = mapped_column(String(16), default="move", server_default="move")
 
-
-from dms.db import models_physical  # noqa: E402,F401
-from dms.db import models_lifecycle  # noqa: E402,F401
-from dms.db import models_classify  # noqa: E402,F401
-from dms.db import models_upkeep  # noqa: E402,F401
-from dms.db import models_events  # noqa: E402,F401
-from dms.db import models_gaps  # noqa: E402,F401
-from dms.db import models_security  # noqa: E402,F401
-from dms.db import models_ops  # noqa: E402,F401

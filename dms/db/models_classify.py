@@ -13,7 +13,7 @@ from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, Stri
     UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dms.db.models import Base, utcnow
+from dms.db.base import Base, utcnow
 
 
 class TypeDecision(Base):

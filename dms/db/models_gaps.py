@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dms.db.models import Base, utcnow
+from dms.db.base import Base, utcnow
 
 
 class GapPair(Base):

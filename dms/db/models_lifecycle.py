@@ -1,6 +1,6 @@
 """Tables of the archive lifecycle: inbound business events, system tokens, urges and
-the contract-expiry digest. Columns added to ``businesses``/``tasks``/``users`` live in
-``dms.db.models``; the indexes the inbox relies on are declared here."""
+the contract-expiry digest. Columns added to ``businesses``/``tasks``/``users``, and the
+indexes the inbox relies on, live with those tables in ``dms.db.models``."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -11,7 +11,7 @@ from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Intege
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dms.db.models import Base, Business, Task, utcnow
+from dms.db.base import Base, utcnow
 
 
 class SystemToken(Base):
@@ -90,14 +90,3 @@ class ContractExpiry(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     ends_on: Mapped[date] = mapped_column(Date, index=True)
 
-
-# Inbox queries: counts and first pages per scope (team / handler / everyone).
-_b = Business.__table__.c
-Index("ix_businesses_team_state_since", _b.team_id, _b.archive_state, _b.state_since)
-Index("ix_businesses_handler_state_since", _b.handler_id, _b.archive_state, _b.state_since)
-Index("ix_businesses_state_since", _b.archive_state, _b.state_since)
-Index("ix_businesses_team_step_due", _b.team_id, _b.step_due_at)
-Index("ix_businesses_handler_step_due", _b.handler_id, _b.step_due_at)
-Index("ix_businesses_step_due", _b.step_due_at)
-_t = Task.__table__.c
-Index("ix_tasks_status_next_urge", _t.status, _t.next_urge_at)

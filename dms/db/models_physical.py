@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dms.db.models import Base, utcnow
+from dms.db.base import Base, utcnow
 
 
 class VolumeDocument(Base):

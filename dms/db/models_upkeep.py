@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dms.db.models import Base, utcnow
+from dms.db.base import Base, utcnow
 
 
 class CalendarApplied(Base):
