@@ -6,7 +6,7 @@ import datetime as dt
 import random
 from collections.abc import Callable
 
-from dms.sample_data.forms import (
+from dms.sample_data.blocks import (
     Block, BusinessInfo, DocSpec, Fields, Gap, Line, PageBreak, Para, Sign, Title, _acct, _feeder,
     _ident, _tariff, _voltage, fmt_date,
 )

@@ -15,7 +15,7 @@ from functools import lru_cache, cache
 from PIL import Image, ImageDraw, ImageFont
 
 from dms.sample_data import ink
-from dms.sample_data.forms import (
+from dms.sample_data.blocks import (
     Checks, DocSpec, Fields, Gap, IdCard, Line, PageBreak, Para, Sign, Table, Title,
 )
 from hanzi.fonts import NOTO_SANS, NOTO_SERIF, WQY_ZENHEI, MissingFontError
