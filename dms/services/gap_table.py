@@ -5,7 +5,7 @@ with the live rows, rebuilt, and read.
   documents (business, type, confidence, confirmation) or its completed steps change.
 * **Refresh** — :func:`refresh_dirty`, called before every commit of a dms session
   (``dms.db.session``), recomputes the dirty businesses' pairs with the gap report's own
-  query (``gap_report._pairs_query``) in the same transaction and clears their marks.
+  query (``gap_query.pairs_query``) in the same transaction and clears their marks.
   So the table and the data it derives from commit together.
 * **Reading** — :func:`is_fresh`: the table is used only when ``gap_state`` names the
   current checklist and review threshold, no business is marked and the triggers are in
@@ -41,10 +41,10 @@ from dms.db.models_gaps import GapDirty, GapPair, GapState
 from dms.domain.checklist import Checklist
 from dms.domain.localtime import display_zone_name
 from dms.errors import ConfigError
-from dms.services.gap_report import (RANKS, STATUS_NAMES_ZH, GapFilter,
-                                     business_type_name, _conditions, _pairs_query,
-                                     _requirement_dicts, confidence_text, filter_params,
-                                     requirements_source, since_text)
+from dms.services.gap_query import (RANKS, STATUS_NAMES_ZH, GapFilter, business_type_name,
+                                    confidence_text, filter_conditions, filter_params,
+                                    pairs_query, requirement_dicts, requirements_source,
+                                    since_text)
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ _STATE_ID = 1
 
 
 def table_fingerprint(checklist: Checklist, review_below: float) -> str:
-    requirements_fingerprint, _ = _requirement_dicts(checklist)
+    requirements_fingerprint, _ = requirement_dicts(checklist)
     # The stored CSV cells hold local times: another zone needs another table.
     return hashlib.sha256(f"{requirements_fingerprint}|{review_below!r}|{DEFINITION_VERSION}"
                           f"|{display_zone_name()}".encode()).hexdigest()
@@ -105,7 +105,7 @@ _COPIED = ("business_id", "ord", "doc_type", "doc_name", "rank", "document_id", 
 def _fill(session: Session, checklist: Checklist, review_below: float,
           business_ids: Sequence[int] | None) -> int:
     """Insert the pairs of ``business_ids`` (all businesses if None) from the live rows."""
-    _, dicts = _requirement_dicts(checklist)
+    _, dicts = requirement_dicts(checklist)
     if any(_SEPARATOR in d["doc_name"] for d in dicts):
         raise ConfigError("a document type's name in the checklist contains U+001F")
     conn = session.connection()
@@ -118,7 +118,7 @@ def _fill(session: Session, checklist: Checklist, review_below: float,
     else:
         ids: Any = (bindparam("gap_business_ids", expanding=True) if business_ids is not None
                     else None)
-        p = _pairs_query(req, review_below, GapFilter(), ids).subquery("pairs")
+        p = pairs_query(req, review_below, GapFilter(), ids).subquery("pairs")
         stmt = insert(GapPair).from_select(
             [*_COPIED, "csv_tail"],
             select(*(p.c[c] for c in _COPIED), _csv_tail(conn.dialect.name, p)))
@@ -245,7 +245,7 @@ def rebuild(session: Session, checklist: Checklist, review_below: float) -> int:
 
 
 def table_pairs_query(f: GapFilter) -> Select[Any]:
-    """The same columns as ``gap_report._pairs_query``, read from the table: the
+    """The same columns as ``gap_query.pairs_query``, read from the table: the
     business's live row for its customer, team, handler and filters."""
     stmt: Any = (select(GapPair.business_id, Business.customer_id, Business.business_no,
                    Business.business_type, Business.team_id, Business.handler_id,
@@ -253,7 +253,7 @@ def table_pairs_query(f: GapFilter) -> Select[Any]:
                    GapPair.doc_name, GapPair.ord, GapPair.required_since, GapPair.rank,
                    GapPair.document_id, GapPair.confidence)
             .join(Business, Business.id == GapPair.business_id)
-            .where(*_conditions(f, Business)))
+            .where(*filter_conditions(f, Business)))
     return stmt
 
 
@@ -277,7 +277,7 @@ def _table_csv_statement(dialect: str, f: GapFilter, checklist: Checklist) -> Se
             .join_from(Business, Customer, Customer.id == Business.customer_id)
             .outerjoin(Team, Team.id == Business.team_id)
             .outerjoin(handler, handler.id == Business.handler_id)
-            .where(*_conditions(f, Business))
+            .where(*filter_conditions(f, Business))
             .order_by(Business.customer_id, Business.id))
 
 
