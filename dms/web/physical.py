@@ -1,86 +1,35 @@
 """The physical archive in the browser: rooms, boxes, volumes, labels, scanning, stock-taking.
 
 Lending and the dispute view are in ``dms.web.physical_lending``, the JSON API in
-``dms.web.physical_api``; all hang on this one blueprint.
+``dms.web.physical_api``; all hang on the one blueprint of ``dms.web.physical_base``.
+This module is the blueprint's face: importing it registers every route, and ``bp``
+is registered on the app from here.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 
-from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
-                   url_for)
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from dms.db.models import Box, Room, ShelvingUnit, Slot, Volume, utcnow
+from dms.db.models import Box, Room, ShelvingUnit, Slot, Volume
 from dms.db.session import session_scope
 from dms.domain.access import Action
-from dms.domain.locations import ScanKind, classify_scan, parse_sides
-from dms.domain.roles import Role
+from dms.domain.locations import parse_sides
 from dms.errors import DmsError, InvalidInputError
 from dms.services import access, labels, physical, physical_query
 from dms.services.lending import loans_of_volume
 from dms.services.scanning import MODES, handle_scan
+# The lending pages and the JSON API add their routes to bp as they are imported.
+from dms.web import physical_api, physical_lending  # noqa: F401
 from dms.web.access import current_user, principal, requires, services
-from dms.web.i18n import error_flash, get_locale, translate
+from dms.web.i18n import get_locale, translate
 from dms.web.params import float_arg, local_referrer
+from dms.web.physical_base import (archive_room_only, attempt, bp, check_code, now,
+                                   only_visible)
 
 MAX_LABELS = 2000  # one print job
-
-bp = Blueprint("physical", __name__)
-T = TypeVar("T")
-
-# English for this area's screens; the shared catalog stays small.
-
-
-def now() -> datetime:
-    return utcnow()
-
-
-def actor() -> tuple[str, Role]:
-    user = current_user()
-    assert user is not None  # behind login_required
-    return user.username, Role(user.role)
-
-
-def archive_room_only(action: Action = Action.PHYSICAL_MANAGE) -> tuple[str, Role]:
-    """Shelving, boxing, labels and loan decisions are the archive room's work."""
-    name, role = actor()
-    if access.scope_of(principal(), action) is access.Scope.NONE:
-        abort(403, "archivists only")
-    return name, role
-
-
-def only_visible(s: Session, found: physical_query.Located) -> physical_query.Located:
-    """A shared box may hold other teams' volumes: keep only those the user may see."""
-    keep = access.visible_volume_nos(s, principal(), Action.PHYSICAL_READ,
-                                     [v.volume_no for v in found.volumes])
-    found.volumes = [v for v in found.volumes if v.volume_no in keep]
-    return found
-
-
-def check_code(s: Session, code: str, action: Action = Action.PHYSICAL_READ) -> None:
-    """Refuse a scanned box or volume outside the user's scope (slots hold no customer data
-    beyond box codes)."""
-    kind = classify_scan(code.strip().upper())
-    if kind is ScanKind.VOLUME:
-        access.check_volume(s, principal(), action, code)
-    elif kind is ScanKind.BOX:
-        access.check_box(s, principal(), action, code)
-
-
-def attempt(work: Callable[[Session], T], back: str) -> T | Any:
-    """Run a form's use case in one transaction; a refusal is shown on the page it came from."""
-    try:
-        with session_scope(services().sessions) as s:
-            return work(s)
-    except DmsError as exc:
-        flash(error_flash(exc), "error")
-        return redirect(back)
-
 
 @bp.route("/physical/")
 @requires(Action.PHYSICAL_READ)
@@ -265,4 +214,3 @@ def stocktake() -> Any:
     return render_template("physical/stocktake.html", report=report, form=f)
 
 
-from dms.web import physical_api, physical_lending  # noqa: E402,F401  (routes on bp)

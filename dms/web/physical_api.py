@@ -17,7 +17,7 @@ from dms.services import access, lending, physical, physical_query
 from dms.web.access import current_user, principal, requires, services
 from dms.web.api_models import (BoxesIn, LoanActionIn, LoanRequestIn, MoveIn, ReturnIn, RoomIn,
                                 StocktakeIn, VolumeIn, json_body)
-from dms.web.physical import actor, archive_room_only, bp, check_code, now, only_visible
+from dms.web.physical_base import actor, archive_room_only, bp, check_code, now, only_visible
 
 
 def _plain(value: Any) -> Any:

@@ -13,7 +13,7 @@ from dms.services import access, dispute, lending
 from dms.web.access import allowed_teams, current_user, principal, requires, services
 from dms.web.i18n import translate
 from dms.web.params import local_referrer
-from dms.web.physical import actor, archive_room_only, attempt, bp, now
+from dms.web.physical_base import actor, archive_room_only, attempt, bp, now
 
 
 @bp.route("/physical/loans")
