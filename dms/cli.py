@@ -5,51 +5,26 @@ import json
 import logging
 import logging.config
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from dms import log_redaction
+from dms.classify.cli import classify
+from dms.cli_audit import audit_group, harden_audit
+from dms.cli_context import CliContext, pass_ctx
+from dms.cli_lifecycle import events_group, reminders_group
+from dms.cli_ops import backup_command, db_current, db_downgrade, fsck_command, restore_command
+from dms.cli_physical import labels_group, rooms
+from dms.cli_reconcile import reconcile_command
+from dms.cli_reports import report_group
+from dms.cli_scale import init_command
+from dms.cli_tokens import tokens_group
 from dms.errors import DatabaseUnavailableError, DmsError
-from dms.services.container import Services, build_services
-from dms.services.dispatch import Dispatcher
+from dms.launcher import up
 from dms.settings import Settings, load_settings
-
-
-@dataclass
-class CliContext:
-    settings: Settings
-    _services: Services | None = None
-    _dispatcher: Dispatcher | None = None
-
-    @property
-    def services(self) -> Services:
-        if self._services is None:
-            self._services = build_services(self.settings)
-            # Index updates that fail after commit are retried by the queue (issue 17);
-            # the Celery app is made only if one is needed.
-            self._services.index_retry = lambda ids: self._retry_index(ids)
-        return self._services
-
-    @property
-    def dispatcher(self) -> Dispatcher:
-        if self._dispatcher is None:
-            from dms.worker.celery_app import make_celery
-            from dms.worker.dispatcher import CeleryDispatcher
-
-            self._dispatcher = CeleryDispatcher(make_celery(self.settings))
-        return self._dispatcher
-
-
-    def _retry_index(self, document_ids: list[int]) -> None:
-        send = getattr(self.dispatcher, "reindex_documents", None)
-        if send is not None:
-            send(document_ids)
-
-
-pass_ctx = click.make_pass_decorator(CliContext)
+from ingest.cli import ingest_command
 
 
 def configure_logging(settings: Settings) -> None:
@@ -339,51 +314,26 @@ def users_password(c: CliContext, username: str, password: str) -> None:
     click.echo(f"password of {username} changed; its sessions are ended")
 
 
-def _register_optional() -> None:
-    from dms.launcher import up
-    from ingest.cli import ingest_command
-
-    cli.add_command(ingest_command, "ingest")
-    cli.add_command(up, "up")
-    from dms.cli_physical import labels_group, rooms
-
-    cli.add_command(rooms, "rooms")
-    cli.add_command(labels_group, "labels")
-    from dms.classify.cli import classify
-
-    cli.add_command(classify, "classify")
-    from dms.cli_lifecycle import events_group, reminders_group
-
-    cli.add_command(events_group, "events")
-    cli.add_command(reminders_group, "reminders")
-    from dms.cli_reports import report_group
-
-    cli.add_command(report_group, "report")
-    from dms.cli_tokens import tokens_group
-
-    cli.add_command(tokens_group, "tokens")
-
-    from dms.cli_audit import audit_group, harden_audit
-
-    cli.add_command(audit_group, "audit")
-    db.add_command(harden_audit, "harden-audit")
-
-    from dms.cli_ops import backup_command, fsck_command, restore_command
-
-    cli.add_command(fsck_command, "fsck")
-    cli.add_command(backup_command, "backup")
-    cli.add_command(restore_command, "restore")
-
-    from dms.cli_reconcile import reconcile_command
-
-    cli.add_command(reconcile_command, "reconcile")
-
-    from dms.cli_scale import init_command
-
-    cli.add_command(init_command, "init")
-
-
-_register_optional()
+# The command modules import dms.cli_context, never this module; their commands are
+# registered here.
+cli.add_command(ingest_command, "ingest")
+cli.add_command(up, "up")
+cli.add_command(rooms, "rooms")
+cli.add_command(labels_group, "labels")
+cli.add_command(classify, "classify")
+cli.add_command(events_group, "events")
+cli.add_command(reminders_group, "reminders")
+cli.add_command(report_group, "report")
+cli.add_command(tokens_group, "tokens")
+cli.add_command(audit_group, "audit")
+db.add_command(harden_audit, "harden-audit")
+db.add_command(db_downgrade, "downgrade")
+db.add_command(db_current, "current")
+cli.add_command(fsck_command, "fsck")
+cli.add_command(backup_command, "backup")
+cli.add_command(restore_command, "restore")
+cli.add_command(reconcile_command, "reconcile")
+cli.add_command(init_command, "init")
 
 
 def main(argv: list[str] | None = None) -> None:

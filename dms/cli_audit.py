@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from dms.cli import CliContext, pass_ctx
+from dms.cli_context import CliContext, pass_ctx
 from dms.db import audit
 from dms.domain.audit import ReadAction
 from dms.errors import InvalidInputError

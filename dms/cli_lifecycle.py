@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from dms.cli import CliContext, pass_ctx
+from dms.cli_context import CliContext, pass_ctx
 from dms.errors import InvalidInputError
 
 

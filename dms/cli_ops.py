@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from dms.cli import CliContext, db, pass_ctx
+from dms.cli_context import CliContext, pass_ctx
 
 
 class _Progress:
@@ -106,7 +106,7 @@ def restore_command(c: CliContext, src: Path) -> None:
     click.echo("next: dms db upgrade && dms reindex && dms fsck")
 
 
-@db.command("downgrade", help="Undo migrations down to REVISION (e.g. -1 for one step).",
+@click.command("downgrade", help="Undo migrations down to REVISION (e.g. -1 for one step).",
             context_settings={"ignore_unknown_options": True})  # "-1" is a revision
 @click.argument("revision")
 @pass_ctx
@@ -117,7 +117,7 @@ def db_downgrade(c: CliContext, revision: str) -> None:
     click.echo(f"database downgraded to {revision}: {c.settings.database_url}")
 
 
-@db.command("current", help="Print the schema revision of the database.")
+@click.command("current", help="Print the schema revision of the database.")
 @pass_ctx
 def db_current(c: CliContext) -> None:
     from sqlalchemy import inspect, text

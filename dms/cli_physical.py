@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from dms.cli import CliContext, pass_ctx
+from dms.cli_context import CliContext, pass_ctx
 from dms.db.models import Box
 from dms.db.session import session_scope
 from dms.domain.audit import ReadAction

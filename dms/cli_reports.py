@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from dms.cli import CliContext, pass_ctx
+from dms.cli_context import CliContext, pass_ctx
 from dms.domain.audit import ReadAction
 from dms.services.audit_log import record_cli_read
 from dms.errors import InvalidInputError

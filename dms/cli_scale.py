@@ -10,38 +10,21 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime, timedelta
-from typing import Protocol
 
 import click
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dms.cli_context import CliContext
 from dms.db.models import Document
 from dms.errors import InvalidInputError
 from dms.translations import translator
 from dms.services import ocr_flow
-from dms.services.container import Services
-from dms.services.dispatch import Dispatcher
 from dms.services.indexing import reindex_all
 from dms.services.lifecycle import calendar_for
 from dms.services.ocr_progress import OcrStatus, ocr_status
 from dms.settings import Settings
 from search import SearchIndex
-
-
-class CliContext(Protocol):
-    """What these commands use of ``dms.cli.CliContext`` (the group's context object);
-    a protocol, as ``ingest/cli.py`` does, so this module does not import ``dms.cli``,
-    which imports it to register its commands."""
-
-    @property
-    def settings(self) -> Settings: ...
-
-    @property
-    def services(self) -> Services: ...
-
-    @property
-    def dispatcher(self) -> Dispatcher: ...
 
 
 @click.command("init", help="Create the object-store bucket and the search index (mapping) "

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from dms.cli import CliContext, pass_ctx
+from dms.cli_context import CliContext, pass_ctx
 from dms.errors import InvalidInputError
 from dms.services import tokens
 

@@ -17,6 +17,7 @@ from typing import Any
 import click
 from pydantic import SecretStr
 
+from dms.cli_context import CliContext
 from dms.db.session import session_scope
 from dms.cli_scale import reindex_with_progress
 from dms.errors import DmsError, SearchIndexUnreadable
@@ -99,13 +100,13 @@ def demo_password(data_dir: Path) -> str:
 @click.option("--customers", type=int, default=6)
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn")
 @click.pass_obj
-def up(c: object, sample: bool, customers: int, dev: bool) -> None:
+def up(c: CliContext, sample: bool, customers: int, dev: bool) -> None:
     from dms.db.migrate import upgrade
     from dms.doctor import require_free_port, require_system
     from ingest.batch import ingest_folder
 
-    settings = c.settings  # type: ignore[attr-defined]
-    services, dispatcher = c.services, c.dispatcher  # type: ignore[attr-defined]
+    settings = c.settings
+    services, dispatcher = c.services, c.dispatcher
     require_system(settings)
     require_free_port(settings.host, settings.port)
     settings.ensure_dirs()

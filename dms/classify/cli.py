@@ -5,7 +5,7 @@ import json
 
 import click
 
-from dms.cli import CliContext, pass_ctx
+from dms.cli_context import CliContext, pass_ctx
 from dms.services.container import Services
 
 
