@@ -32,7 +32,14 @@ from ocr_worker.orientation import (
     votes_clear,
 )
 from ocr_worker.ppocr_engine import ENGINE_MODELS, detect_lines, line_evidence
-from ocr_worker.steps import PageContext, ink_mask, rotate_right_angle, save_grey, skew_angle
+from ocr_worker.steps import (
+    InkAnalysis,
+    PageContext,
+    ink_mask,
+    rotate_right_angle,
+    save_grey,
+    skew_angle,
+)
 
 def _orientation_read(grey: np.ndarray, rotation: int, ctx: PageContext) -> EngineOutput:
     path = ctx.out_path(f"2-orient-{rotation}")
@@ -68,6 +75,7 @@ def detect_orientation(src: Path, ctx: PageContext) -> Path:
     """
     grey = ctx.grey(src)
     mask = ink_mask(grey, ctx.dpi).astype(np.uint8)
+    ctx.analysis = InkAnalysis(mask, rotation=ctx.rotation)
     if ctx.orientation_engine == ORIENT_BY_LINES or (
             ctx.orientation_engine == ORIENT_AUTO and ctx.engine in ENGINE_MODELS):
         # No blank test: the detector finds the lines of a page whose ink the Otsu mask
@@ -102,7 +110,10 @@ def _turn_by_direction_votes(grey: np.ndarray, mask: np.ndarray, sideways: bool,
     base = 90 if sideways else 0
     if sideways:
         grey, mask = rotate_right_angle(grey, 90), rotate_right_angle(mask, 90)
-    v0, v180, pieces = direction_votes(grey, mask, skew_angle(mask)[0])
+    skew = skew_angle(mask)[0]
+    if ctx.analysis is not None:  # deskew takes it for the page turned to base or base+180
+        ctx.analysis.skew, ctx.analysis.skew_rotation = skew, ctx.analysis.rotation + base
+    v0, v180, pieces = direction_votes(grey, mask, skew)
     ctx.notes["direction_votes"] = [round(v0, 1), round(v180, 1), pieces]
     if v0 >= MIN_VOTES and v0 >= FLIP_RATIO * v180:
         return base

@@ -24,7 +24,7 @@ from ocr_worker.despeckle import despeckle_bilevel
 from ocr_worker.engine import EngineOutput, OcrEngine, get_engine
 from ocr_worker.han_script import harmonise
 from ocr_worker.pdf_image import replace_scan
-from ocr_worker.ppocr_engine import Detection, PpOcrEngine
+from ocr_worker.ppocr_engine import ENGINE_MODELS, Detection, PpOcrEngine
 from ocr_worker.rasterise import _to_grey, image_dpi
 from ocr_worker.text_layer import relayer_page_pdf
 
@@ -39,6 +39,31 @@ _ANALYSIS_DPI = 100
 # No page PDF embeds them: the engines draw the scan as stored under their text
 # (``under``), so their size does not matter.
 WORK_SUFFIX = ".pgm"
+
+
+@dataclass
+class InkAnalysis:
+    """The ink mask of a page at the analysis resolution (:func:`ink_mask`, 1 = ink), as
+    the page lay when it was made (``rotation``, clockwise degrees, as ``ctx.rotation``
+    then), and the skew found on it with the page turned to ``skew_rotation`` (a page's
+    lines run the same way at r and r + 180, so the angle holds for both). The steps
+    after orientation turn the mask instead of measuring the turned page again: the mask
+    and the skew search were made twice a page, ~0.02 CPU s (scanner_bench, tesseract)."""
+
+    mask: np.ndarray
+    rotation: int = 0
+    skew: float | None = None
+    skew_rotation: int = 0
+
+    def mask_at(self, rotation: int) -> np.ndarray:
+        """The mask of the page turned to ``rotation``."""
+        return rotate_right_angle(self.mask, (rotation - self.rotation) % 360)
+
+    def skew_at(self, rotation: int) -> float | None:
+        """The skew of the page turned to ``rotation``, if it was measured on that axis."""
+        if self.skew is None or (rotation - self.skew_rotation) % 180:
+            return None
+        return self.skew
 
 
 @dataclass
@@ -75,6 +100,9 @@ class PageContext:
     # that reading shows the page turned.
     orientation_pending: Path | None = None
     restart: tuple[Path, str] | None = None
+    # The page's ink at the analysis resolution, measured once (by the orientation step)
+    # and reused by deskew: see :class:`InkAnalysis`.
+    analysis: InkAnalysis | None = field(default=None, repr=False)
     deadline: float = field(init=False)
     # Images made by the steps and not yet (or never) written: work path -> grey pixels.
     kept: dict[Path, np.ndarray] = field(default_factory=dict, repr=False)
@@ -235,17 +263,30 @@ def normalise(src: Path, ctx: PageContext) -> Path:
 
 # --- 3. deskew ----------------------------------------------------------------------
 
-_MIN_SKEW = 0.2  # degrees; below this rotating only blurs the image
+# Degrees below which the page is read as it lies. Both engines read a line tilted this
+# little as well as a straight one (PP-OCR cuts each line along its own box; tesseract
+# finds slanted baselines), and the turn costs a warp of the whole page (0.03-0.1 CPU s
+# at 300 dpi). Measured on scanner_bench's 16 pages at 0.2 and 0.5: CER the same within
+# 0.001 for tesseract and ppocr5 (benchmarks/scanner_bench.py --per-page).
+_MIN_SKEW = 0.5
 
 
 def deskew(src: Path, ctx: PageContext) -> Path:
-    """Projection-profile skew search (±5°) on a binarised 100-dpi copy, then one rotation
-    of the full-resolution image with white fill."""
+    """Projection-profile skew search (±5°) on a binarised 100-dpi copy (the one the
+    orientation step made, turned with the page, when it made one), then one rotation of
+    the full-resolution image with white fill."""
     grey = ctx.grey(src)
-    mask = ink_mask(grey, ctx.dpi)
+    analysis = ctx.analysis
+    if analysis is None:
+        analysis = ctx.analysis = InkAnalysis(ink_mask(grey, ctx.dpi).astype(np.uint8),
+                                              rotation=ctx.rotation)
+    mask = analysis.mask_at(ctx.rotation)
     if mask.mean() < 0.002:
         return src
-    angle, _ = skew_angle(mask)
+    angle = analysis.skew_at(ctx.rotation)
+    if angle is None:
+        angle, _ = skew_angle(mask)
+        analysis.skew, analysis.skew_rotation = angle, ctx.rotation
     if abs(angle) < _MIN_SKEW:
         ctx.skew = 0.0
         return src
@@ -254,7 +295,12 @@ def deskew(src: Path, ctx: PageContext) -> Path:
     m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
     if ctx.detection is not None:
         ctx.detection = ctx.detection.warped(m)
-    flags = cv2.INTER_CUBIC
+    # A PP-OCR engine reads the page shrunk (detection at a 2000-px side, each line scaled
+    # to 48 px high): linear interpolation does for it, a third of the cost of cubic (0.03
+    # against 0.1 CPU s on an A4 page at 300 dpi), CER unchanged on scanner_bench's pages.
+    # Tesseract reads the pixels as they are: linear cost it CER 0.18 against < 0.1 on a
+    # dense 300-dpi contract skewed 3.3° (tests/ocr/test_orientation_dense_sideways.py).
+    flags = cv2.INTER_LINEAR if ctx.engine in ENGINE_MODELS else cv2.INTER_CUBIC
     if ctx.notes.get("bilevel") and ctx.dpi < 300:
         # Cubic interpolation of hard 0/255 edges at low resolution staircases: on skewed
         # G4 pages at 200 dpi tesseract read 0.15 -> 0.23 and 0.12 -> 0.18 CER; a 0.6-px
