@@ -11,12 +11,19 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image
+from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
 
 from dms.settings import Settings, load_settings
 from ocr_worker.engine import get_engine
 from ocr_worker.orientation import turn_from_lines
 from ocr_worker.pipeline import make_context, process_page
-from ocr_worker.ppocr_engine import Detection, PpOcrEngine, detect_lines
+from ocr_worker.ppocr_engine import (
+    Detection,
+    PpOcrEngine,
+    detector_blob,
+    detect_lines,
+    load_model,
+)
 from ocr_worker.steps import rotate_right_angle
 from tests.ocr.pages import CASES, crop_case, prefix_cer
 
@@ -124,3 +131,36 @@ def test_the_pipeline_detects_a_page_once(engine: str, turn: int, skew: float, t
     assert result.rotation == turn
     assert ctx.output is not None and ctx.output.raw.get("detection") == "reused"
     assert prefix_cer(lines, result.text) <= 0.05, result.text
+
+
+@pytest.mark.parametrize(("mean", "std"), [([0.5, 0.5, 0.5], [0.5, 0.5, 0.5]),
+                                           ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
+def test_the_detector_input_is_rapidocr_s_own_in_float32(mean: list[float],
+                                                          std: list[float]) -> None:
+    """The float32 normalisation (0.03 CPU s a page against RapidOCR's 0.17-0.28) makes
+    the tensor RapidOCR's ``DetPreProcess`` makes, to float32 rounding: for the detector
+    configs RapidOCR ships (0.5 everywhere) and a per-channel one."""
+    rng = np.random.default_rng(5)
+    page = rng.integers(0, 256, (640, 480, 3), dtype=np.uint8)
+    stock = DetPreProcess(960, "max", mean, std)
+    expected = stock(page)
+    got = detector_blob(stock.resize(page), stock.scale, mean, std)
+    assert got.dtype == np.float32 and got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_the_engine_s_detector_finds_the_boxes_rapidocr_finds(
+        upright: tuple[Path, list[str]]) -> None:
+    """The loaded model's detector (float32 input) finds the lines RapidOCR's own
+    preprocessing finds, box for box."""
+    model = load_model("v5")
+    page = cv2.cvtColor(_grey(upright[0]), cv2.COLOR_GRAY2BGR)
+    fast, _ = model.text_det(page)
+    stock_preprocess = type(model.text_det).get_preprocess.__get__(model.text_det)
+    ours, model.text_det.get_preprocess = model.text_det.get_preprocess, stock_preprocess
+    try:
+        stock, _ = model.text_det(page)
+    finally:
+        model.text_det.get_preprocess = ours
+    assert len(fast) == len(stock) > 5
+    np.testing.assert_allclose(np.asarray(fast), np.asarray(stock), atol=1.0)
