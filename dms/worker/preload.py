@@ -11,7 +11,10 @@ from typing import Any
 from celery import current_app
 from celery.signals import worker_init, worker_process_init
 
+from sqlalchemy.orm import configure_mappers
+
 from dms.errors import DmsError
+from dms.worker.task import services_for
 from ocr_worker import tesseract_api
 from ocr_worker.engine import TesseractEngine
 from ocr_worker.han_script import preload
@@ -34,6 +37,23 @@ def _load_page_tools(sender: Any = None, **_: Any) -> None:
     app = getattr(sender, "app", None)
     settings = getattr(app, "dms_settings", None)
     preload(settings.ocr_traditional_variant if settings is not None else "s2t")
+
+
+@worker_process_init.connect
+def _build_services(**_: Any) -> None:
+    """Each pool process builds its services (database engine, object store, index,
+    checklist) and configures the ORM's mappers before taking work, not in its first
+    task: py-spy over scanner_bench's worker found 0.5 s of first-use imports, mapper
+    set-up and checklist parsing in the first tasks of its two pool processes. Connected
+    before the engine hooks below: their log line tells the benchmark that page work
+    starts."""
+    if getattr(current_app, "dms_settings", None) is None:
+        return
+    try:
+        services_for(current_app)
+        configure_mappers()
+    except DmsError as exc:  # the first task reports it, with its hint
+        log.warning("services not built at start: %s", exc)
 
 
 # Written once a pool process has its tesseract models (and, where pages are oriented by
