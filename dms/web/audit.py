@@ -72,5 +72,5 @@ def export() -> Response:
             yield from audit_log.csv_chunks(s, f, tz, locale)
 
     name = f"audit-{datetime.now(UTC).astimezone(tz):%Y%m%d-%H%M}.csv"
-    return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
+    return Response(stream_with_context(generate()), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename={name}"})

@@ -90,7 +90,7 @@ def gaps() -> Any:
             with svc.sessions() as s:
                 for chunk in gap_csv(s, svc.checklist, below, f, locale):
                     yield chunk if unmasked else mask_text(chunk)
-        return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
+        return Response(stream_with_context(generate()), content_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=gaps.csv"})
     if fmt in ("xlsx", "pdf"):
         buf = io.BytesIO()
@@ -141,5 +141,5 @@ def missing_facts_download() -> Any:
             rows = documents_missing_facts(s, svc.checklist, f)
             yield from missing_facts_csv(rows if unmasked else (mask_value(r) for r in rows),
                                          svc.checklist, locale)
-    return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
+    return Response(stream_with_context(generate()), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": "attachment; filename=missing-facts.csv"})

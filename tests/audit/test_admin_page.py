@@ -60,7 +60,7 @@ def test_csv_export_for_excel(svc: Services) -> None:
     _seed(svc)
     res = client(svc, "root").get("/admin/audit.csv?customer=3301000001&from=2026-03-02"
                                   "&to=2026-03-02")
-    assert res.status_code == 200 and res.mimetype == "text/csv"
+    assert res.status_code == 200 and res.headers["Content-Type"] == "text/csv; charset=utf-8"
     raw = res.data.decode("utf-8")
     assert raw.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(raw[1:])))

@@ -58,7 +58,8 @@ def _many(svc: Services, team: str, count: int) -> list[int]:
 def _csv(client: FlaskClient, url: str = URL) -> tuple[list[str], list[list[str]]]:
     r = client.get(url)
     assert r.status_code == 200, (url, r.status_code, r.get_data(as_text=True)[:300])
-    assert r.mimetype == "text/csv" and "attachment" in r.headers["Content-Disposition"]
+    assert r.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two
+    assert "attachment" in r.headers["Content-Disposition"]
     text = r.get_data(as_text=True)
     assert text.startswith("\ufeff")  # UTF-8 with a BOM, like the gap report's CSV
     heading, *rows = csv.reader(io.StringIO(text[1:]))
