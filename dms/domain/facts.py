@@ -300,8 +300,19 @@ def _contract_no(lines: list[list[str]]) -> Fact | None:
     for n, page in enumerate(lines, 1):
         for line in page:
             if m := pat.search(line):
-                return Fact("contract_no", m.group(1), n, m.group(1))
+                return Fact("contract_no", _digits_between_digits(m.group(1)), n, m.group(1))
     return None
+
+
+_BETWEEN_DIGITS = re.compile(r"(?<=[0-9])[ODQIL](?=[0-9])")
+
+
+def _digits_between_digits(code: str) -> str:
+    """A contract number as printed: a letter that looks like a digit, read between two
+    digits, is that digit. PP-OCR read HNGDHT2020498922 as HNGDHT202O498922 in `dms up`'s
+    sample, and the contract could not be found by its number. Letters of the prefix
+    (GDHT, DDXY) never stand between digits."""
+    return _BETWEEN_DIGITS.sub(lambda m: _digits(m.group(0)), code)
 
 
 # "至" is sometimes lost to OCR (自2021年4月26H 2024-04-26): two dates in a row suffice

@@ -176,3 +176,16 @@ def test_contract_number_when_ocr_dropped_a_character_of_its_label() -> None:
     for label in ("協議編號", "協編號", "協號"):
         page = f"並網調度協議\n{label}：JSDDXY2023528415\n戶號 3285082637"
         assert extract_facts([page])["contract_no"].value == "JSDDXY2023528415"
+
+
+@pytest.mark.parametrize(("read", "number"), [
+    ("HNGDHT202O498922", "HNGDHT2020498922"),  # dms up's sample, PP-OCRv5
+    ("SDGDHT2021I83774", "SDGDHT2021183774"),
+    ("GDHT-2024-0O0123", "GDHT-2024-000123"),
+    ("JSDDXY2023528415", "JSDDXY2023528415"),  # read right: unchanged
+    ("GDHTO2024", "GDHTO2024"),  # a letter after letters is a letter
+])
+def test_a_contract_number_s_digit_read_as_a_letter_is_the_digit(read: str,
+                                                                  number: str) -> None:
+    fact = extract_facts([f"供用电合同\n合同编号：{read}\n户号 3285082637"])["contract_no"]
+    assert (fact.value, fact.raw) == (number, read)
