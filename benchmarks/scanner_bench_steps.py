@@ -22,7 +22,10 @@ from typing import Any
 from dms.settings import load_settings
 from ocr_worker import ppocr_engine
 from ocr_worker import rasterise as rz
-from ocr_worker.engine import get_engine
+try:  # the engines' registry has had its own module since its import circle was broken
+    from ocr_worker.engines import get_engine
+except ImportError:  # a baseline tree (--before) from before that
+    from ocr_worker.engine import get_engine  # type: ignore[attr-defined,no-redef]
 from ocr_worker.pdf_assembly import assemble_searchable_pdf
 from ocr_worker.pipeline import PAGE_STEPS, make_context, process_page
 

@@ -1,9 +1,10 @@
-"""OCR engines behind one small protocol, and a registry keyed by name.
+"""Tesseract behind the engine protocol (:mod:`ocr_worker.engine_api`): the in-process
+reading, its TSV parsed into words, its text assembled in reading order, and OSD.
 
-Three engines are registered: ``tesseract`` (:class:`TesseractEngine`), ``ppocr`` and
-``ppocr5`` (PP-OCRv4 / PP-OCRv5 on ONNX Runtime, :mod:`ocr_worker.ppocr_engine`, imported
-only when asked for). Which one
-reads a page is decided by :func:`choose_engine`.
+The engines are chosen by name from the registry in :mod:`ocr_worker.engines`; the
+protocol, :class:`EngineOutput` and the helpers every engine uses are in
+:mod:`ocr_worker.engine_api` (imported here too, for the modules that read tesseract's
+output).
 """
 from __future__ import annotations
 
@@ -13,74 +14,21 @@ import io
 import itertools
 import re
 import statistics
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
-from errorkit import (
-    ConfigError,
-    ExternalToolError,
-    ExternalToolTimeout,
-    MissingDependencyError,
-)
-from hanzi.ranges import WRITTEN_WITHOUT_SPACES, python_class
+from errorkit import ConfigError, ExternalToolError, ExternalToolTimeout, MissingDependencyError
 from ocr_worker import tesseract_api
+from ocr_worker.engine_api import EngineOutput, OcrEngine, is_cjk, mean_confidence
 from ocr_worker.layout import regions
 from ocr_worker.pdf_image import put_image_under_text
 from ocr_worker.results import Word
 from ocr_worker.text_layer import relayer_page_pdf
 from ocr_worker.tools import run_tool, tesseract_env
 
-# Han, CJK punctuation, kana, hangul, full-width forms: characters written without spaces.
-_CJK = re.compile(f"[{python_class(WRITTEN_WITHOUT_SPACES)}]")
-
-
-def is_cjk(ch: str) -> bool:
-    return bool(_CJK.match(ch))
-
-
-@dataclass
-class EngineOutput:
-    words: list[Word]
-    text: str  # reading order; lines joined with "\n", blocks with a blank line
-    mean_confidence: float  # character-weighted mean of word confidences, 0..100
-    pdf: Path | None = None  # single-page image + invisible-text PDF when requested
-    raw: dict[str, str] = field(default_factory=dict)  # engine-specific extras
-
-
-@runtime_checkable
-class OcrEngine(Protocol):
-    name: str
-
-    def recognise(
-        self,
-        image: Path,
-        *,
-        languages: str,
-        dpi: int,
-        timeout: float,
-        pdf: bool = False,
-        layout: str = "auto",
-        under: Path | None = None,
-    ) -> EngineOutput:
-        """Words, text and confidence of ``image``; with ``pdf=True`` also the page PDF
-        (engines that can do both in one pass should, it halves the cost). The page PDF
-        is ``image``'s size; it shows ``under`` if given (the scan as stored, where
-        ``image`` is a work copy the caller then places itself: ``pdf_image.replace_scan``),
-        else ``image``.
-
-        ``layout="auto"`` analyses the page layout; ``"block"`` assumes one block of
-        horizontal lines -- used to test orientations, where "auto" would happily read
-        sideways text as vertical Chinese and report a high confidence."""
-        ...
-
-    def searchable_page_pdf(
-        self, image: Path, *, languages: str, dpi: int, timeout: float
-    ) -> Path:
-        """A one-page PDF showing ``image`` with the recognised text invisible on top."""
-        ...
-
+__all__ = ["EngineOutput", "OcrEngine", "Osd", "TesseractEngine", "assemble_text",
+           "by_region", "check_languages", "is_cjk", "join_line", "mean_confidence",
+           "parse_tsv", "tesseract_languages", "tesseract_osd"]
 
 # --- text assembly -------------------------------------------------------------------
 
@@ -123,13 +71,6 @@ def assemble_text(words: list[Word], line_keys: list[tuple[int, int, int]]) -> s
     if line:
         blocks[-1].append(join_line(line))
     return "\n\n".join("\n".join(b) for b in blocks if b)
-
-
-def mean_confidence(words: list[Word]) -> float:
-    chars = sum(len(w.text) for w in words)
-    if not chars:
-        return 0.0
-    return sum(w.conf * len(w.text) for w in words) / chars
 
 
 # --- tesseract ----------------------------------------------------------------------
@@ -270,61 +211,3 @@ def tesseract_osd(image: Path, *, dpi: int, timeout: float) -> Osd | None:
     if not rot or not conf:
         return None
     return Osd(int(rot.group(1)) % 360, float(conf.group(1)))
-
-
-# --- registry -----------------------------------------------------------------------
-
-_REGISTRY: dict[str, Callable[[], OcrEngine]] = {}
-
-
-def register_engine(name: str, factory: Callable[[], OcrEngine]) -> None:
-    _REGISTRY[name] = factory
-
-
-def get_engine(name: str) -> OcrEngine:
-    try:
-        factory = _REGISTRY[name]
-    except KeyError:
-        known = ", ".join(sorted(_REGISTRY)) or "none"
-        raise ConfigError(f"unknown OCR engine {name!r}", hint=f"known engines: {known}") from None
-    return factory()
-
-
-def engine_names() -> list[str]:
-    return sorted(_REGISTRY)
-
-
-def choose_engine(
-    default: str, by_doc_type: Mapping[str, str], *, doc_type: str | None = None,
-    requested: str | None = None,
-) -> str:
-    """The engine for one document: an explicit request (``dms ocr --reprocess --engine``)
-    wins, then the setting for its document type, then the deployment's default.
-
-    The document type is usually unknown at the first OCR (classification reads the OCR
-    text), so the per-type choice takes effect when a classified document is reprocessed.
-    """
-    for name in (requested, by_doc_type.get(doc_type or "") if doc_type else None, default):
-        if name:
-            if name not in _REGISTRY:
-                raise ConfigError(f"unknown OCR engine {name!r}",
-                                  hint=f"known engines: {', '.join(engine_names())}")
-            return name
-    raise ConfigError("no OCR engine configured", hint="set DMS_OCR_ENGINE")
-
-
-def _ppocr() -> OcrEngine:
-    from ocr_worker.ppocr_engine import PpOcrEngine
-
-    return PpOcrEngine()
-
-
-def _ppocr5() -> OcrEngine:
-    from ocr_worker.ppocr_engine import PpOcrEngine, load_model
-
-    return PpOcrEngine(functools.partial(load_model, "v5"), name="ppocr5")
-
-
-register_engine("tesseract", TesseractEngine)
-register_engine("ppocr", _ppocr)
-register_engine("ppocr5", _ppocr5)

@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from hanzi.ranges import HAN
-from ocr_worker.engine import EngineOutput
+from ocr_worker.engine_api import EngineOutput
 
 MAX_EXTRA_READS = 3
 # Glyph ink (mm² of paper, glyph-sized components of the Otsu mask at 150 dpi) per printed

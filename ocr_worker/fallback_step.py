@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from ocr_worker import fallback as fb
-from ocr_worker.engine import EngineOutput, get_engine
+from ocr_worker.engine_api import EngineOutput
+from ocr_worker.engines import get_engine
 from ocr_worker.results import Word
 from ocr_worker.steps import PageContext, place_scan, save_grey
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ocr_worker.engine import EngineOutput, get_engine, tesseract_osd
+from ocr_worker.engine import tesseract_osd
+from ocr_worker.engine_api import EngineOutput
+from ocr_worker.engines import get_engine
 from ocr_worker.line_direction import direction_votes
 from ocr_worker.orientation import (
     AXIS_MARGIN,

@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 
 from errorkit import ConfigError, ExternalToolError, ExternalToolTimeout, MissingDependencyError
-from ocr_worker.engine import EngineOutput, is_cjk, mean_confidence
+from ocr_worker.engine_api import EngineOutput, is_cjk, mean_confidence
 from ocr_worker.latin_spaces import Glyph, ink_box, restore_spaces
 from ocr_worker.orientation import LINE_ASPECT, LineEvidence
 from ocr_worker.layout import regions as layout_regions
@@ -241,7 +241,7 @@ def _line_words(line_no: int, item: list[Any], block: int = 0,
 
 
 class PpOcrEngine:
-    """PP-OCR behind the :class:`~ocr_worker.engine.OcrEngine` protocol."""
+    """PP-OCR behind the :class:`~ocr_worker.engine_api.OcrEngine` protocol."""
 
     name = "ppocr"
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ocr_worker.engine import is_cjk
+from ocr_worker.engine_api import is_cjk
 from ocr_worker.results import BBox, Word
 
 T = TypeVar("T")

@@ -21,7 +21,8 @@ from PIL import Image
 
 from errorkit import BadDocumentError, OcrError
 from ocr_worker.despeckle import despeckle_bilevel
-from ocr_worker.engine import EngineOutput, OcrEngine, get_engine
+from ocr_worker.engine_api import EngineOutput, OcrEngine
+from ocr_worker.engines import get_engine
 from ocr_worker.han_script import harmonise
 from ocr_worker.pdf_image import replace_scan
 from ocr_worker.ppocr_engine import ENGINE_MODELS, Detection, PpOcrEngine

@@ -36,7 +36,7 @@ from dms.services.page_words import encode_words
 from dms.services.searchable_pdf import searchable_key
 from dms.settings import Settings
 from dms.storage import page_image_mime
-from ocr_worker.engine import choose_engine
+from ocr_worker.engines import choose_engine
 from ocr_worker.pdf_assembly import assemble_searchable_pdf
 from ocr_worker.pdf_slim import slim as slim_pdf
 from ocr_worker.pipeline import make_context, process_page

@@ -9,7 +9,7 @@ from hanzi.ranges import (
     COMMON_HAN, COMMON_IDEOGRAPHS, HAN, HAN_RUST, IDEOGRAPHS, WRITTEN_WITHOUT_SPACES, Block,
     in_blocks, is_han, python_class, rust_class,
 )
-from ocr_worker.engine import is_cjk
+from ocr_worker.engine_api import is_cjk
 from ocr_worker.orientation import sure_characters
 from ocr_worker.results import Word
 from search.analysis import TANTIVY_TOKEN_PATTERN, has_han, tokenize

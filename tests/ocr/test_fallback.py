@@ -15,7 +15,7 @@ from dms.settings import Settings, load_settings
 from ocr_worker import fallback as fb
 from ocr_worker import orientation_steps as ost
 from ocr_worker import steps as st
-from ocr_worker.engine import EngineOutput
+from ocr_worker.engine_api import EngineOutput
 from ocr_worker.fallback_step import read_again
 from ocr_worker.pipeline import make_context, process_page
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from ocr_worker.engine import get_engine
+from ocr_worker.engines import get_engine
 from ocr_worker.latin_spaces import Glyph, restore_spaces
 from ocr_worker.tools import run_tool
 

@@ -18,7 +18,7 @@ from dms.sample_data.document import default_business
 from dms.sample_data.forms import IdCard, sfzm
 from dms.sample_data.identity import make_customer
 from dms.sample_data.render import Canvas, choose_style
-from ocr_worker.engine import get_engine
+from ocr_worker.engines import get_engine
 from ocr_worker.layout import regions
 from ocr_worker.reading_order import group_rows
 from ocr_worker.results import BBox

@@ -20,7 +20,7 @@ import ocr_worker.ppocr_engine as ppocr
 from dms.errors import ConfigError, ExternalToolTimeout, MissingDependencyError
 from dms.sample_data import render_document
 from dms.settings import Settings, load_settings
-from ocr_worker.engine import choose_engine, get_engine
+from ocr_worker.engines import choose_engine, get_engine
 from ocr_worker.han_script import count_scripts
 from ocr_worker.pipeline import make_context, process_page
 from ocr_worker.results import PageResult

@@ -14,7 +14,7 @@ from PIL import Image
 from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
 
 from dms.settings import Settings, load_settings
-from ocr_worker.engine import get_engine
+from ocr_worker.engines import get_engine
 from ocr_worker.orientation import turn_from_lines
 from ocr_worker.pipeline import make_context, process_page
 from ocr_worker.ppocr_engine import (

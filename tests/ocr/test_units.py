@@ -9,15 +9,9 @@ from pathlib import Path
 import pytest
 
 from dms.errors import ConfigError, ExternalToolError, ExternalToolTimeout, MissingDependencyError
-from ocr_worker.engine import (
-    OcrEngine,
-    TesseractEngine,
-    check_languages,
-    get_engine,
-    join_line,
-    parse_tsv,
-    register_engine,
-)
+from ocr_worker.engine import TesseractEngine, check_languages, join_line, parse_tsv
+from ocr_worker.engine_api import OcrEngine
+from ocr_worker.engines import get_engine, register_engine
 from ocr_worker.metrics import cer, levenshtein
 from ocr_worker.results import PageResult, Word
 from ocr_worker.tools import run_tool
