@@ -71,6 +71,26 @@ def test_rebinarise_keeps_faint_strokes() -> None:
     assert ink_after == pytest.approx(ink_before, rel=0.5)  # strokes kept, no noise added
 
 
+def test_percentiles_from_the_histogram_are_numpys() -> None:
+    rng = np.random.default_rng(5)
+    for size in (1, 2, 3, 17, 1000):
+        a = rng.integers(0, 256, size=(1, size), dtype=np.uint8)
+        qs = (0.0, 0.5, 33.3, 50.0, 95.0, 100.0)
+        assert fb.percentiles_u8(a, qs) == pytest.approx([np.percentile(a, q) for q in qs])
+
+
+def test_contrast_stretch_is_the_float_formula() -> None:
+    # stretch maps grey levels through a 256-entry table: pixel for pixel what the float
+    # arithmetic on the whole image gives (the 0.5th percentile to 0, the median to 255)
+    img, _ = render_hard_page(HardPage("BGSQ", 9, 0, "low_contrast", ink=0.35))
+    grey = np.asarray(img.convert("L"))
+    lo, hi = float(np.percentile(grey, 0.5)), float(np.median(grey))
+    expected = np.clip((grey.astype(np.float32) - lo) * (255.0 / (hi - lo)), 0, 255)
+    assert np.array_equal(fb.stretch(grey), expected.astype(np.uint8))
+    flat = np.full((40, 40), 200, np.uint8)
+    assert fb.stretch(flat) is flat  # no contrast to stretch
+
+
 @pytest.mark.slow
 def test_a_page_read_well_pays_nothing(tmp_path: Path, default_settings: Settings) -> None:
     path, lines = crop_case(CASES[0], tmp_path / "upright.png")
