@@ -14,6 +14,7 @@ from celery.signals import worker_init, worker_process_init
 from sqlalchemy.orm import configure_mappers
 
 from dms.errors import DmsError
+from dms.services.classification import rules_for
 from dms.worker.task import services_for
 from ocr_worker import tesseract_api
 from ocr_worker.engine import TesseractEngine
@@ -42,16 +43,19 @@ def _load_page_tools(sender: Any = None, **_: Any) -> None:
 @worker_process_init.connect
 def _build_services(**_: Any) -> None:
     """Each pool process builds its services (database engine, object store, index,
-    checklist) and configures the ORM's mappers before taking work, not in its first
-    task: py-spy over scanner_bench's worker found 0.5 s of first-use imports, mapper
-    set-up and checklist parsing in the first tasks of its two pool processes. Connected
-    before the engine hooks below: their log line tells the benchmark that page work
-    starts."""
+    checklist, classification rules) and configures the ORM's mappers before taking work,
+    not in its first tasks: py-spy over scanner_bench's worker found 0.5 s of first-use
+    imports, mapper set-up and checklist parsing in the first tasks of its two pool
+    processes, and then (services built) 0.3 s of YAML parsing (the checklist, the rules)
+    and the search backend's import in their first finalize. Connected before the engine
+    hooks below: their log line tells the benchmark that page work starts."""
     if getattr(current_app, "dms_settings", None) is None:
         return
     try:
-        services_for(current_app)
+        services = services_for(current_app)
         configure_mappers()
+        rules_for(services)  # parses the checklist too
+        services.index  # noqa: B018 -- opened (imported, schema built) now, not on first use
     except DmsError as exc:  # the first task reports it, with its hint
         log.warning("services not built at start: %s", exc)
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from celery import _state as celery_state
 
+from dms.services import classification
 from dms.settings import load_settings
-from dms.worker import preload
+from dms.worker import preload, task
 from dms.worker.celery_app import make_celery
 from ocr_worker import ppocr_engine
 from ocr_worker.line_direction import DIRECTION_MODELS
@@ -70,3 +71,26 @@ def test_a_pool_process_runs_opencv_on_one_thread() -> None:
     assert after == 1
     if (os.cpu_count() or 1) > 1:
         assert before > 1  # else this test would pass without the hook
+
+
+def test_a_pool_process_builds_its_services_before_its_first_task(tmp_path: Path) -> None:
+    """The checklist, the classification rules and the search index are read and opened
+    at start: py-spy found their YAML parsing and the index backend's import in the first
+    finalize of each pool process."""
+    settings = load_settings(data_dir=tmp_path / "var", secret_key="test" * 8,
+                             station_token="tok-123456", _env_file=None)
+    before = celery_state.get_current_app()
+    make_celery(settings).set_current()
+    classification._rules.cache_clear()
+    try:
+        preload._build_services()
+        services = task._services.pop(os.getpid())
+    finally:
+        before.set_current()
+    try:
+        assert {"checklist", "index"} <= set(vars(services))
+        assert classification._rules.cache_info().currsize == 1
+        classification.rules_for(services)
+        assert classification._rules.cache_info().hits == 1
+    finally:
+        services.close()
