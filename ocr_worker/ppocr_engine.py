@@ -35,6 +35,7 @@ from errorkit import ConfigError, ExternalToolError, ExternalToolTimeout, Missin
 from ocr_worker.engine_api import EngineOutput, is_cjk, mean_confidence
 from ocr_worker.latin_spaces import Glyph, ink_box, restore_spaces
 from ocr_worker.orientation import LINE_ASPECT, LineEvidence
+from ocr_worker.ppocr_lines import OnWhitePaper
 from ocr_worker.layout import regions as layout_regions
 from ocr_worker.reading_order import Piece, group_rows, order_text
 from ocr_worker.results import BBox, Word
@@ -60,6 +61,9 @@ MODEL_SETS = ("v4", "v5")
 _SIDEWAYS = 1.5
 # Lines recognised with less confidence are dropped (RapidOCR's own default threshold).
 TEXT_SCORE = 0.5
+# The model sets whose recogniser reads each line with its paper made white
+# (ocr_worker/ppocr_lines.py, with the measurements).
+LINES_ON_WHITE_PAPER = frozenset({"v5"})
 
 
 @functools.lru_cache(maxsize=len(MODEL_SETS))
@@ -82,6 +86,8 @@ def load_model(models: str = "v4") -> Any:
         paths = _v5_model_paths()
     model = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1, use_cls=True, **paths)
     _normalise_in_float32(model.text_det)
+    if models in LINES_ON_WHITE_PAPER:
+        model.text_rec = OnWhitePaper(model.text_rec)
     return model
 
 
