@@ -98,6 +98,12 @@ def main() -> int:
             tess.load_models(LANGS, engine.psm_for("auto"))
             if not a.engine_only:  # and, as dms/worker/preload.py, the crop reads' model
                 tess.load_models(LANGS.split("+")[0], engine.psm_for("block"))
+                # ... and each Han script's alone (a tree with ocr_worker/page_script.py)
+                if importlib.util.find_spec("ocr_worker.page_script") is not None:
+                    script = importlib.import_module("ocr_worker.page_script")
+                    for name in script.SCRIPT_LANGUAGES:
+                        tess.load_models(script.languages_for(LANGS, name),
+                                         engine.psm_for("auto"))
     # ... and the direction classifier that orients its pages (a tree with
     # ocr_worker/line_direction.py).
     direction = importlib.util.find_spec("ocr_worker.line_direction")

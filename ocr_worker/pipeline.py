@@ -15,6 +15,7 @@ from errorkit import OcrError
 from ocr_worker import steps as s
 from ocr_worker.orientation_steps import confirm_orientation, detect_orientation
 from ocr_worker.fallback_step import read_again
+from ocr_worker.page_script import choose_script
 from ocr_worker.results import PageResult
 from ocr_worker.steps import PageContext, Step
 
@@ -55,7 +56,7 @@ class OcrSettings(Protocol):
 # breaks the Otsu masks that orientation and deskew estimate from (measured: a 0.2° phantom
 # skew and a wrong text-axis guess on a page with a left-to-right lighting gradient).
 PAGE_STEPS: tuple[Step, ...] = (
-    s.normalise, s.clean, detect_orientation, s.deskew, s.recognise,
+    s.normalise, s.clean, detect_orientation, s.deskew, choose_script, s.recognise,
     confirm_orientation, read_again, s.harmonise_script,
 )
 

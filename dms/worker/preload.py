@@ -20,6 +20,7 @@ from ocr_worker import tesseract_api
 from ocr_worker.engine import TesseractEngine
 from ocr_worker.han_script import preload
 from ocr_worker.line_direction import DIRECTION_MODELS
+from ocr_worker.page_script import SCRIPT_LANGUAGES, languages_for
 from ocr_worker.ppocr_engine import ENGINE_MODELS, load_model, warm_up
 from ocr_worker.orientation_steps import ORIENT_AUTO, ORIENT_READ_BY
 from ocr_worker.text_layer import text_font
@@ -90,14 +91,22 @@ def _load_tesseract(**_: Any) -> None:
     if crops:  # crops: first language, one block
         wanted.append((settings.ocr_languages.split("+")[0], engine.psm_for("block")))
     if settings.ocr_engine == "tesseract":
-        wanted.append((settings.ocr_languages, engine.psm_for("auto")))
+        # the deployment's languages, and each Han script's alone (ocr_worker/page_script.py)
+        for script in (None, *SCRIPT_LANGUAGES):
+            languages = languages_for(settings.ocr_languages, script)
+            if (languages, engine.psm_for("auto")) not in wanted:
+                wanted.append((languages, engine.psm_for("auto")))
     for languages, psm in wanted:
         try:
             tesseract_api.load_models(languages, psm)
         except DmsError as exc:  # the first page reports it, with its hint, as a page error
             log.warning("tesseract %s not loaded: %s", languages, exc)
             return
-    if settings.ocr_orientation_engine == ORIENT_AUTO and settings.ocr_engine == ORIENT_READ_BY:
+    # The direction classifier votes on a tesseract page's orientation, and its set's
+    # recogniser tells the page's script (ocr_worker/page_script.py).
+    samples_script = languages_for(settings.ocr_languages, "simplified") != settings.ocr_languages
+    if settings.ocr_engine == ORIENT_READ_BY and (
+            settings.ocr_orientation_engine == ORIENT_AUTO or samples_script):
         try:
             load_model(DIRECTION_MODELS)
         except DmsError as exc:  # the first page reports it, with its hint, as a page error

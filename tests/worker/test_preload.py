@@ -14,7 +14,7 @@ from dms.services import classification
 from dms.settings import load_settings
 from dms.worker import preload, task
 from dms.worker.celery_app import make_celery
-from ocr_worker import ppocr_engine
+from ocr_worker import ppocr_engine, tesseract_api
 from ocr_worker.line_direction import DIRECTION_MODELS
 
 
@@ -29,18 +29,28 @@ def _pool_process_init(tmp_path: Path, **overrides: str) -> None:
         before.set_current()
 
 
-@pytest.mark.parametrize("orientation", ["auto", "tesseract"])
+@pytest.mark.parametrize(("orientation", "languages", "direction_set"), [
+    ("auto", "chi_sim+eng", True), ("tesseract", "chi_sim+eng", False),
+    ("tesseract", "chi_sim+chi_tra+eng", True)])
 def test_a_tesseract_worker_loads_what_orients_its_pages(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture, orientation: str) -> None:
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, orientation: str, languages: str,
+        direction_set: bool) -> None:
     """Under ``auto`` the pages tesseract reads are oriented by the direction classifier's
     votes: the pool process loads it with tesseract's models, and says so once both are
-    in (the scanner benchmark starts its clock at that line)."""
+    in (the scanner benchmark starts its clock at that line). A deployment that reads
+    both Han scripts needs the same set's recogniser to tell a page's script, and each
+    script's tesseract models alone (ocr_worker/page_script.py)."""
     ppocr_engine.load_model.cache_clear()
     caplog.set_level(logging.INFO, logger=preload.__name__)
-    _pool_process_init(tmp_path, ocr_engine="tesseract", ocr_orientation_engine=orientation)
+    _pool_process_init(tmp_path, ocr_engine="tesseract", ocr_orientation_engine=orientation,
+                       ocr_languages=languages)
     loaded = ppocr_engine.load_model.cache_info().currsize
-    assert loaded == (1 if orientation == "auto" else 0)
-    if orientation == "auto":
+    assert loaded == (1 if direction_set else 0)
+    sets = {langs for langs, _ in tesseract_api.loaded_model_sets()}
+    assert languages in sets
+    if "chi_tra" in languages:
+        assert {"chi_sim+eng", "chi_tra+eng"} <= sets
+    if direction_set:
         assert ppocr_engine.load_model(DIRECTION_MODELS) is not None
         assert ppocr_engine.load_model.cache_info().hits >= 1
     assert [r.getMessage() for r in caplog.records
