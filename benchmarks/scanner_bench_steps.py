@@ -99,8 +99,11 @@ def main() -> int:
             if not a.engine_only:  # and, as dms/worker/preload.py, the crop reads' model
                 tess.load_models(LANGS.split("+")[0], engine.psm_for("block"))
                 # ... and each Han script's alone (a tree with ocr_worker/page_script.py)
-                if importlib.util.find_spec("ocr_worker.page_script") is not None:
+                try:
                     script = importlib.import_module("ocr_worker.page_script")
+                except ImportError:  # an older tree (this checkout's module on the path
+                    script = None    # does not fit its ocr_worker)
+                if script is not None:
                     for name in script.SCRIPT_LANGUAGES:
                         tess.load_models(script.languages_for(LANGS, name),
                                          engine.psm_for("auto"))

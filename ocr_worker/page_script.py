@@ -11,7 +11,7 @@ The script is read off a few pieces of the page's lines (``line_direction.line_p
 the pieces the direction classifier votes on) by PP-OCRv5's recogniser, which reads both
 scripts and is loaded in a tesseract worker already (its direction classifier belongs to
 the same set): three pieces cost ~0.12 CPU s. Its reading is counted with
-``hanzi.folding.count_scripts``; on those 16 pages (4 Traditional) twelve pieces judged
+``hanzi.folding.count_scripts``; on those 16 pages (5 Traditional) twelve pieces judged
 every page right, Traditional pages 14-25 Traditional-only characters against 0-3
 Simplified-only, Simplified pages 0 against 9-26. A page whose pieces do not say clearly
 keeps every language the deployment configured, as before: reading a Simplified page with
