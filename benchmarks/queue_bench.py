@@ -70,7 +70,7 @@ from dms.worker.celery_app import make_celery  # noqa: E402
 from dms.worker.dispatcher import CeleryDispatcher  # noqa: E402
 from hanzi.fonts import NOTO_SANS  # noqa: E402
 from ocr_worker.engines import get_engine  # noqa: E402
-from ocr_worker.ppocr_engine import ENGINE_MODELS, warm_up  # noqa: E402
+from ocr_worker.ppocr_models import ENGINE_MODELS, warm_up  # noqa: E402
 
 FONT = NOTO_SANS.regular
 FINISHED = ("done", "partial", "failed")

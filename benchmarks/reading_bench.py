@@ -34,7 +34,7 @@ from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 
 from dms.sample_data import render_document  # noqa: E402
 from dms.sample_data.forms import BUILDERS  # noqa: E402
-from ocr_worker import ppocr_engine  # noqa: E402
+from ocr_worker import ppocr_engine, ppocr_models  # noqa: E402
 from ocr_worker.metrics import cer  # noqa: E402
 from hanzi.fonts import NOTO_SANS, WQY_ZENHEI  # noqa: E402
 from tests.ocr.test_latin_spaces import FONTS, LINES  # noqa: E402
@@ -89,7 +89,7 @@ def read(engine: ppocr_engine.PpOcrEngine, image: Path, *, layout: bool = True,
 
 
 def engine_for(models: str) -> ppocr_engine.PpOcrEngine:
-    once = _OnceModel(ppocr_engine.load_model(models))
+    once = _OnceModel(ppocr_models.load_model(models))
     return ppocr_engine.PpOcrEngine(lambda: once, name=f"ppocr-{models}")
 
 

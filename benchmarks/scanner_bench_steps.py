@@ -58,6 +58,14 @@ def pages_of(src: Path, out: Path, settings: Any) -> list[tuple[Path, int | None
     return [(p, None) for p in rz.rasterise(src, out, **limits)]
 
 
+def _ppocr_models() -> Any:
+    """The module of the PP-OCR model sets: ``ppocr_models`` since ``ppocr_engine.py`` was
+    split, ``ppocr_engine`` in an older tree ("before")."""
+    if hasattr(ppocr_engine, "MODEL_SETS"):
+        return ppocr_engine
+    return importlib.import_module("ocr_worker.ppocr_models")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=Path, required=True)
@@ -86,9 +94,10 @@ def main() -> int:
     engine = get_engine(a.engine)
     # Once-per-process costs are not page work, on either side: a worker's pool process
     # loads and warms its PP-OCR models before taking pages (dms/worker/preload.py).
-    models = ppocr_engine.ENGINE_MODELS.get(a.engine)
-    if models and hasattr(ppocr_engine, "warm_up"):
-        ppocr_engine.warm_up(models)
+    ppocr_models = _ppocr_models()
+    models = ppocr_models.ENGINE_MODELS.get(a.engine)
+    if models and hasattr(ppocr_models, "warm_up"):
+        ppocr_models.warm_up(models)
     # ... and its tesseract models (0.6 s; charged to the first page, they made the engine
     # alone look 0.04 s a page dearer on 16 pages) ...
     api = importlib.util.find_spec("ocr_worker.tesseract_api")
@@ -111,7 +120,7 @@ def main() -> int:
     # ocr_worker/line_direction.py).
     direction = importlib.util.find_spec("ocr_worker.line_direction")
     if a.engine == "tesseract" and not a.engine_only and direction is not None:
-        ppocr_engine.load_model(importlib.import_module(
+        ppocr_models.load_model(importlib.import_module(
             "ocr_worker.line_direction").DIRECTION_MODELS)
     for f in sorted(a.steps.iterdir()):
         work = a.root / "work" / f.stem

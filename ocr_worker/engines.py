@@ -14,7 +14,8 @@ from collections.abc import Callable, Mapping
 from errorkit import ConfigError
 from ocr_worker.engine import TesseractEngine
 from ocr_worker.engine_api import OcrEngine
-from ocr_worker.ppocr_engine import PpOcrEngine, load_model
+from ocr_worker.ppocr_engine import PpOcrEngine
+from ocr_worker.ppocr_models import load_model
 
 _REGISTRY: dict[str, Callable[[], OcrEngine]] = {}
 

@@ -5,7 +5,7 @@ its own reading stand in for the orientation crop reads
 (``orientation_steps.detect_orientation``).
 
 Measured on the scanner benchmark's pages: a crop read cost 0.15-0.4 CPU s a page; the
-detector on a 960-px copy (``ppocr_engine.line_evidence``) 0.4 s; these votes about 0.05 s.
+detector on a 960-px copy (``ppocr_detection.line_evidence``) 0.4 s; these votes about 0.05 s.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from errorkit import ExternalToolError
-from ocr_worker.ppocr_engine import load_model
+from ocr_worker.ppocr_models import load_model
 
 # The model set whose direction classifier votes (both sets use RapidOCR's
 # ch_ppocr_mobile_v2.0_cls; named here so a worker loads it before its first page).

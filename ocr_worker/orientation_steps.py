@@ -33,7 +33,8 @@ from ocr_worker.orientation import (
     turn_from_lines,
     votes_clear,
 )
-from ocr_worker.ppocr_engine import ENGINE_MODELS, detect_lines, line_evidence
+from ocr_worker.ppocr_detection import detect_lines, line_evidence
+from ocr_worker.ppocr_models import ENGINE_MODELS
 from ocr_worker.steps import (
     InkAnalysis,
     PageContext,

@@ -27,7 +27,7 @@ import numpy as np
 from errorkit import ExternalToolError
 from hanzi.folding import ScriptCounts, count_scripts
 from ocr_worker.line_direction import DIRECTION_MODELS, line_pieces, piece_images, straightened
-from ocr_worker.ppocr_engine import ENGINE_MODELS, load_model
+from ocr_worker.ppocr_models import ENGINE_MODELS, load_model
 from ocr_worker.steps import PageContext, ink_mask
 
 # Tesseract's model for each Han script. A deployment's languages name one or both.

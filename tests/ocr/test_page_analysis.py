@@ -18,7 +18,7 @@ from ocr_worker import line_direction
 from ocr_worker import orientation_steps as ost
 from ocr_worker import steps as st
 from ocr_worker.pipeline import make_context
-from ocr_worker.ppocr_engine import load_model
+from ocr_worker.ppocr_models import load_model
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import ocr_worker.ppocr_engine as ppocr
+import ocr_worker.ppocr_models as ppocr
 from dms.errors import ConfigError, ExternalToolTimeout, MissingDependencyError
 from dms.sample_data import render_document
 from dms.settings import Settings, load_settings

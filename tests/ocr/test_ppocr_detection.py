@@ -17,13 +17,9 @@ from dms.settings import Settings, load_settings
 from ocr_worker.engines import get_engine
 from ocr_worker.orientation import turn_from_lines
 from ocr_worker.pipeline import make_context, process_page
-from ocr_worker.ppocr_engine import (
-    Detection,
-    PpOcrEngine,
-    detector_blob,
-    detect_lines,
-    load_model,
-)
+from ocr_worker.ppocr_detection import Detection, detect_lines
+from ocr_worker.ppocr_engine import PpOcrEngine
+from ocr_worker.ppocr_models import detector_blob, load_model
 from ocr_worker.steps import rotate_right_angle
 from tests.ocr.pages import CASES, crop_case, prefix_cer
 

@@ -11,7 +11,7 @@ from dms.sample_data.hard import HardPage, save_hard_page
 from dms.settings import Settings, load_settings
 from ocr_worker.metrics import cer
 from ocr_worker.pipeline import make_context, process_page
-from ocr_worker.ppocr_engine import load_model
+from ocr_worker.ppocr_models import load_model
 from ocr_worker.ppocr_lines import OnWhitePaper, on_white_paper
 
 

@@ -14,7 +14,7 @@ from dms.services import classification
 from dms.settings import load_settings
 from dms.worker import preload, task
 from dms.worker.celery_app import make_celery
-from ocr_worker import ppocr_engine, tesseract_api
+from ocr_worker import ppocr_models, tesseract_api
 from ocr_worker.line_direction import DIRECTION_MODELS
 
 
@@ -40,19 +40,19 @@ def test_a_tesseract_worker_loads_what_orients_its_pages(
     in (the scanner benchmark starts its clock at that line). A deployment that reads
     both Han scripts needs the same set's recogniser to tell a page's script, and each
     script's tesseract models alone (ocr_worker/page_script.py)."""
-    ppocr_engine.load_model.cache_clear()
+    ppocr_models.load_model.cache_clear()
     caplog.set_level(logging.INFO, logger=preload.__name__)
     _pool_process_init(tmp_path, ocr_engine="tesseract", ocr_orientation_engine=orientation,
                        ocr_languages=languages)
-    loaded = ppocr_engine.load_model.cache_info().currsize
+    loaded = ppocr_models.load_model.cache_info().currsize
     assert loaded == (1 if direction_set else 0)
     sets = {langs for langs, _ in tesseract_api.loaded_model_sets()}
     assert languages in sets
     if "chi_tra" in languages:
         assert {"chi_sim+eng", "chi_tra+eng"} <= sets
     if direction_set:
-        assert ppocr_engine.load_model(DIRECTION_MODELS) is not None
-        assert ppocr_engine.load_model.cache_info().hits >= 1
+        assert ppocr_models.load_model(DIRECTION_MODELS) is not None
+        assert ppocr_models.load_model.cache_info().hits >= 1
     assert [r.getMessage() for r in caplog.records
             if preload.TESSERACT_LOADED in r.getMessage()]
 
@@ -61,10 +61,10 @@ def test_a_ppocr_worker_loads_no_direction_model_for_tesseract(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """A PP-OCR deployment's pages are oriented from its own detection: the tesseract hook
     loads nothing of its own and does not claim to have."""
-    ppocr_engine.load_model.cache_clear()
+    ppocr_models.load_model.cache_clear()
     caplog.set_level(logging.INFO, logger=preload.__name__)
     _pool_process_init(tmp_path, ocr_engine="ppocr5", ocr_orientation_engine="auto")
-    assert ppocr_engine.load_model.cache_info().currsize == 0
+    assert ppocr_models.load_model.cache_info().currsize == 0
     assert not [r for r in caplog.records if preload.TESSERACT_LOADED in r.getMessage()]
 
 
