@@ -56,8 +56,8 @@ class OcrSettings(Protocol):
 # breaks the Otsu masks that orientation and deskew estimate from (measured: a 0.2° phantom
 # skew and a wrong text-axis guess on a page with a left-to-right lighting gradient).
 PAGE_STEPS: tuple[Step, ...] = (
-    s.normalise, s.clean, detect_orientation, s.deskew, choose_script, s.recognise,
-    confirm_orientation, read_again, s.harmonise_script,
+    s.normalise, s.clean, detect_orientation, s.deskew, choose_script, s.restore_strokes,
+    s.recognise, confirm_orientation, read_again, s.harmonise_script,
 )
 
 # A page with fewer recognised characters than this is "almost empty": maybe blank,

@@ -32,6 +32,7 @@ from ocr_worker.engine_api import EngineOutput, is_cjk, mean_confidence
 from ocr_worker.latin_spaces import Glyph, ink_box, restore_spaces
 from ocr_worker.layout import regions as layout_regions
 from ocr_worker.ppocr_detection import Detection, read_detected
+from ocr_worker.ppocr_lines import read_as_cut
 from ocr_worker.ppocr_models import ENGINE_MODELS, load_model
 from ocr_worker.reading_order import Piece, group_rows, order_text
 from ocr_worker.results import BBox, Word
@@ -132,10 +133,12 @@ class PpOcrEngine:
     def recognise(
         self, image: Path, *, languages: str, dpi: int, timeout: float, pdf: bool = False,
         layout: str = "auto", detection: Detection | None = None, under: Path | None = None,
+        lines_as_cut: bool = False,
     ) -> EngineOutput:
         """As the protocol says; ``detection`` (from :func:`detect_lines` on this very
         image's pixels, or moved onto them by :meth:`Detection.moved`) is used instead of
-        detecting and classifying the lines again."""
+        detecting and classifying the lines again; ``lines_as_cut``: see
+        :func:`ocr_worker.ppocr_lines.read_as_cut`."""
         if layout not in ("auto", "block"):
             raise ConfigError(f"unknown layout {layout!r} for {self.name}")
         if timeout <= 0:
@@ -143,24 +146,25 @@ class PpOcrEngine:
         model = self._model_loader()
         started = time.monotonic()
         try:
-            # The direction classifier turns upside-down lines; in block layout it is off
-            # (and sideways lines dropped) so a wrongly oriented page reads badly.
-            use_cls = layout == "auto"
-            result = None
-            # The page is decoded once, here: the reading, the re-reads of failed lines
-            # and the word boxes (ink, Latin spaces) all use these pixels (three decodes
-            # of the same file were ~0.05 s of CPU a page).
-            page = model.load_img(str(image))
-            if (detection is not None and use_cls
-                    and detection.models == ENGINE_MODELS.get(self.name)):
-                result = read_detected(model, page, detection)
-            reused = result is not None
-            if result is None:
-                result, _ = model(page, use_cls=use_cls, return_word_box=True,
-                                  text_score=0.0)
-            items = list(result or [])
-            if use_cls:
-                items = _reread_failed_lines(model, page, items)
+            with read_as_cut(model.text_rec, lines_as_cut):
+                # The direction classifier turns upside-down lines; in block layout it is off
+                # (and sideways lines dropped) so a wrongly oriented page reads badly.
+                use_cls = layout == "auto"
+                result = None
+                # The page is decoded once, here: the reading, the re-reads of failed lines
+                # and the word boxes (ink, Latin spaces) all use these pixels (three decodes
+                # of the same file were ~0.05 s of CPU a page).
+                page = model.load_img(str(image))
+                if (detection is not None and use_cls
+                        and detection.models == ENGINE_MODELS.get(self.name)):
+                    result = read_detected(model, page, detection)
+                reused = result is not None
+                if result is None:
+                    result, _ = model(page, use_cls=use_cls, return_word_box=True,
+                                      text_score=0.0)
+                items = list(result or [])
+                if use_cls:
+                    items = _reread_failed_lines(model, page, items)
         except Exception as exc:  # onnxruntime and cv2 raise their own types
             raise ExternalToolError(f"{self.name} failed on {image.name}: {exc}") from exc
         elapsed = time.monotonic() - started
